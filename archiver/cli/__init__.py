@@ -1,0 +1,1 @@
+"""The ``archiver`` command line: one module per subcommand, gathered in ``main``."""

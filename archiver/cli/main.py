@@ -1,0 +1,144 @@
+"""The ``archiver`` command group: global options, the shared context, subcommands.
+
+Every subcommand receives a :class:`CLIContext` (``ctx.obj``) that builds the settings once
+from the environment and the global flags. An :class:`~archiver.errors.ArchiverError`
+anywhere ends the command with one readable line and a non-zero exit code, no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver.errors import ArchiverError, ConfigError
+from archiver.settings import TABLE, Settings, load_settings
+
+#: Exit code for configuration errors (sysexits EX_CONFIG).
+EXIT_CONFIG = 78
+#: Exit code for any other archiver error.
+EXIT_FAILURE = 1
+
+
+@dataclass
+class CLIContext:
+    """What every subcommand shares: raw global flags and the settings built from them."""
+
+    flags: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(overrides=self.flags)
+        return self._settings
+
+
+def _read_secret_file(path: str | None, option: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{option}: cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ConfigError(f"{option}: {path} is empty")
+    return text
+
+
+def _global_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for setting in reversed(TABLE):
+        if setting.flag:
+            func = click.option(
+                setting.option, setting.name, default=None, help=f"{setting.help} [{setting.env}]"
+            )(func)
+    return func
+
+
+class ArchiverGroup(click.Group):
+    """A click group that turns archiver errors into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"archiver: configuration error: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except ArchiverError as exc:
+            click.echo(f"archiver: {exc}", err=True)
+            sys.exit(EXIT_FAILURE)
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@_global_options
+@click.option(
+    "--scicat-password-file",
+    type=click.Path(dir_okay=False),
+    help="read the SciCat password from this file [ARCHIVER_SCICAT_PASSWORD]",
+)
+@click.option(
+    "--scicat-token-file",
+    type=click.Path(dir_okay=False),
+    help="read a ready SciCat token from this file [ARCHIVER_SCICAT_TOKEN]",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    scicat_password_file: str | None,
+    scicat_token_file: str | None,
+    **flags: Any,
+) -> None:
+    """scicat-archiver: archive and retrieve SciCat datasets through Celery chains.
+
+    Settings come from ARCHIVER_* environment variables (the old mock's SCI_URL, SCI_USER,
+    SCI_PW, TOKEN, RMQ_URL, RMQ_USER, RMQ_PW also work) or from the flags below. Secrets are
+    never taken on the command line: use the environment or the *-file options.
+    """
+    flags["scicat_password"] = _read_secret_file(scicat_password_file, "--scicat-password-file")
+    flags["scicat_token"] = _read_secret_file(scicat_token_file, "--scicat-token-file")
+    ctx.obj = CLIContext(flags=flags)
+    level = flags.get("log_level") or "INFO"
+    logging.basicConfig(
+        level=getattr(logging, str(level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command("config")
+@click.option("--markdown", is_flag=True, help="print the configuration table as Markdown")
+@click.pass_obj
+def config_command(obj: CLIContext, markdown: bool) -> None:
+    """Show the effective configuration (secrets hidden), or the table of settings."""
+    from archiver.settings import markdown_table
+
+    if markdown:
+        click.echo(markdown_table())
+        return
+    settings = obj.settings
+    for setting in TABLE:
+        value = getattr(settings, setting.name)
+        if setting.secret and value:
+            value = "***"
+        click.echo(f"{setting.env}={'' if value is None else value}")
+
+
+def _register() -> None:
+    """Attach every subcommand module's command to the group."""
+    from archiver.cli import emulator, intake
+
+    cli.add_command(emulator.emulator_command)
+    cli.add_command(intake.bridge_command)
+    cli.add_command(intake.poll_command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="archiver")

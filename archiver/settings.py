@@ -1,0 +1,422 @@
+"""Configuration: one declarative table of settings, read once into a frozen ``Settings``.
+
+Each setting has an ``ARCHIVER_*`` environment variable, optional aliases (the old
+ScicatArchiveMock names such as ``SCI_URL`` keep working), a default, a parser and a help
+line. The same table drives the CLI flags and the configuration table in the README
+(``archiver config --markdown`` prints it), so the three cannot drift apart.
+
+Precedence: CLI flag > ``ARCHIVER_*`` variable > alias > default. A missing or malformed
+value raises :class:`~archiver.errors.ConfigError` whose message names the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.errors import ConfigError
+
+API_CHOICES = ("auto", "loopback", "next-legacy", "next")
+STORAGE_CHOICES = ("mock",)
+
+
+def _parse_str(value: str) -> str:
+    return value.strip()
+
+
+def _parse_int(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ValueError(f"must be an integer, got {value!r}") from None
+    if number < 0:
+        raise ValueError(f"must not be negative, got {value!r}")
+    return number
+
+
+def _parse_positive_int(value: str) -> int:
+    number = _parse_int(value)
+    if number == 0:
+        raise ValueError("must be at least 1, got 0")
+    return number
+
+
+def _parse_float(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError(f"must be a number, got {value!r}") from None
+    if number < 0 or number != number:
+        raise ValueError(f"must be a non-negative number, got {value!r}")
+    return number
+
+
+def _parse_bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        text = value.strip().lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
+        return text
+
+    return parse
+
+
+def normalise_scicat_url(value: str) -> str:
+    """Return the server root of a SciCat base URL.
+
+    ``http://host:3000``, ``http://host:3000/``, ``http://host:3000/api/v3`` and
+    ``http://host:3000/api/v3/`` all give ``http://host:3000``. A path before ``/api``
+    (a reverse-proxy prefix) is kept.
+    """
+    text = value.strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"must be an http(s) URL such as http://backend:3000/api/v3/, got {text!r}"
+        )
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials; use ARCHIVER_SCICAT_USER/PASSWORD")
+    path = parts.path.rstrip("/")
+    for suffix in ("/api/v3", "/api/v4", "/api"):
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+def _parse_broker(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise ValueError("must be a host name or an amqp:// URL")
+    if "://" in text:
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("amqp", "amqps", "pyamqp", "memory", "filesystem", "redis"):
+            raise ValueError(f"has an unsupported scheme {parts.scheme!r}")
+        return text
+    if "/" in text or " " in text:
+        raise ValueError(f"must be a host name (optionally host:port) or a URL, got {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration entry: where it is read from and how it is parsed."""
+
+    name: str
+    env: str
+    help: str
+    default: Any = None
+    parse: Callable[[str], Any] = _parse_str
+    aliases: tuple[str, ...] = ()
+    secret: bool = False
+    flag: bool = True
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+TABLE: tuple[Setting, ...] = (
+    Setting(
+        "scicat_url",
+        "ARCHIVER_SCICAT_URL",
+        "SciCat base URL, with or without /api/v3/",
+        None,
+        normalise_scicat_url,
+        ("SCI_URL",),
+    ),
+    Setting(
+        "scicat_user",
+        "ARCHIVER_SCICAT_USER",
+        "SciCat account used by the archiver",
+        None,
+        _parse_str,
+        ("SCI_USER",),
+    ),
+    Setting(
+        "scicat_password",
+        "ARCHIVER_SCICAT_PASSWORD",
+        "password of that account",
+        None,
+        _parse_str,
+        ("SCI_PW",),
+        secret=True,
+        flag=False,
+    ),
+    Setting(
+        "scicat_token",
+        "ARCHIVER_SCICAT_TOKEN",
+        "a ready SciCat token (used instead of logging in; not renewable)",
+        None,
+        _parse_str,
+        ("TOKEN",),
+        secret=True,
+        flag=False,
+    ),
+    Setting(
+        "scicat_api",
+        "ARCHIVER_SCICAT_API",
+        "backend generation: auto, loopback, next-legacy (4.0-4.13) or next (>= 4.14)",
+        "auto",
+        _choice(API_CHOICES),
+    ),
+    Setting(
+        "scicat_timeout",
+        "ARCHIVER_SCICAT_TIMEOUT",
+        "seconds before a SciCat call times out",
+        30.0,
+        _parse_float,
+    ),
+    Setting(
+        "broker_url",
+        "ARCHIVER_BROKER_URL",
+        "RabbitMQ host name or amqp:// URL",
+        "127.0.0.1",
+        _parse_broker,
+        ("RMQ_URL",),
+    ),
+    Setting(
+        "broker_user",
+        "ARCHIVER_BROKER_USER",
+        "RabbitMQ user (when the URL has none)",
+        "guest",
+        _parse_str,
+        ("RMQ_USER",),
+    ),
+    Setting(
+        "broker_password",
+        "ARCHIVER_BROKER_PASSWORD",
+        "RabbitMQ password (when the URL has none)",
+        "guest",
+        _parse_str,
+        ("RMQ_PW",),
+        secret=True,
+        flag=False,
+    ),
+    Setting(
+        "job_exchange", "ARCHIVER_JOB_EXCHANGE", "exchange SciCat publishes jobs to", "jobs.write"
+    ),
+    Setting("job_queue", "ARCHIVER_JOB_QUEUE", "queue the bridge consumes", "client.jobs.write"),
+    Setting(
+        "job_routing_key", "ARCHIVER_JOB_ROUTING_KEY", "routing key of job messages", "jobqueue"
+    ),
+    Setting(
+        "quarantine_queue",
+        "ARCHIVER_QUARANTINE_QUEUE",
+        "queue receiving job messages that cannot be used, with the reason",
+        "archiver.quarantine",
+    ),
+    Setting(
+        "task_queue",
+        "ARCHIVER_TASK_QUEUE",
+        "Celery queue of the pipeline's tasks",
+        "archiver.tasks",
+    ),
+    Setting(
+        "max_retries",
+        "ARCHIVER_MAX_RETRIES",
+        "retries of a step on transient errors before the job fails",
+        8,
+        _parse_int,
+    ),
+    Setting(
+        "retry_backoff_max",
+        "ARCHIVER_RETRY_BACKOFF_MAX",
+        "cap, in seconds, of the exponential retry backoff",
+        300,
+        _parse_positive_int,
+    ),
+    Setting(
+        "storage",
+        "ARCHIVER_STORAGE",
+        "storage backend: mock (moves no data)",
+        "mock",
+        _choice(STORAGE_CHOICES),
+    ),
+    Setting(
+        "block_max_bytes",
+        "ARCHIVER_BLOCK_MAX_BYTES",
+        "largest unpacked size of one DataBlock, in bytes",
+        50 * 1024**3,
+        _parse_positive_int,
+    ),
+    Setting(
+        "block_max_files",
+        "ARCHIVER_BLOCK_MAX_FILES",
+        "most files listed in one DataBlock",
+        5000,
+        _parse_positive_int,
+    ),
+    Setting(
+        "simulated_seconds",
+        "ARCHIVER_SIMULATED_SECONDS",
+        "pretend each dataset takes this long to archive or retrieve (demos)",
+        0.0,
+        _parse_float,
+    ),
+    Setting(
+        "bridge_in_worker",
+        "ARCHIVER_BRIDGE_IN_WORKER",
+        "run the bridge inside `celery -A archiver worker`",
+        False,
+        _parse_bool,
+    ),
+    Setting(
+        "poll_interval",
+        "ARCHIVER_POLL_INTERVAL",
+        "seconds between polls (archiver poll)",
+        10.0,
+        _parse_float,
+    ),
+    Setting(
+        "result_backend",
+        "ARCHIVER_RESULT_BACKEND",
+        "optional Celery result backend, e.g. redis://127.0.0.1:6379/0",
+        None,
+        _parse_str,
+    ),
+    Setting(
+        "log_level",
+        "ARCHIVER_LOG_LEVEL",
+        "DEBUG, INFO, WARNING or ERROR",
+        "INFO",
+        lambda v: _choice(("debug", "info", "warning", "error"))(v).upper(),
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the archiver, already parsed. Build it with :func:`load_settings`."""
+
+    scicat_url: str | None = None
+    scicat_user: str | None = None
+    scicat_password: str | None = field(default=None, repr=False)
+    scicat_token: str | None = field(default=None, repr=False)
+    scicat_api: str = "auto"
+    scicat_timeout: float = 30.0
+    broker_url: str = "127.0.0.1"
+    broker_user: str = "guest"
+    broker_password: str = field(default="guest", repr=False)
+    job_exchange: str = "jobs.write"
+    job_queue: str = "client.jobs.write"
+    job_routing_key: str = "jobqueue"
+    quarantine_queue: str = "archiver.quarantine"
+    task_queue: str = "archiver.tasks"
+    max_retries: int = 8
+    retry_backoff_max: int = 300
+    storage: str = "mock"
+    block_max_bytes: int = 50 * 1024**3
+    block_max_files: int = 5000
+    simulated_seconds: float = 0.0
+    bridge_in_worker: bool = False
+    poll_interval: float = 10.0
+    result_backend: str | None = None
+    log_level: str = "INFO"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def require_scicat(self) -> str:
+        """Return the SciCat URL, or fail with a line naming the setting."""
+        if not self.scicat_url:
+            raise ConfigError("ARCHIVER_SCICAT_URL (or SCI_URL) is not set: give the SciCat URL")
+        if not self.scicat_token and not (self.scicat_user and self.scicat_password):
+            raise ConfigError(
+                "no SciCat credentials: set ARCHIVER_SCICAT_USER and ARCHIVER_SCICAT_PASSWORD "
+                "(or SCI_USER/SCI_PW), or ARCHIVER_SCICAT_TOKEN (TOKEN)"
+            )
+        return self.scicat_url
+
+    @property
+    def broker(self) -> str:
+        """The broker URL with credentials filled in (kombu masks the password in logs)."""
+        url = self.broker_url
+        if "://" not in url:
+            host = url if ":" in url else f"{url}:5672"
+            return f"amqp://{_quote(self.broker_user)}:{_quote(self.broker_password)}@{host}//"
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("amqp", "amqps", "pyamqp") and not parts.username:
+            auth = f"{_quote(self.broker_user)}:{_quote(self.broker_password)}@"
+            return urllib.parse.urlunsplit(
+                (parts.scheme, auth + parts.netloc, parts.path or "//", parts.query, "")
+            )
+        return url
+
+    @property
+    def broker_display(self) -> str:
+        """The broker URL safe to print: the password is replaced by ``***``."""
+        parts = urllib.parse.urlsplit(self.broker)
+        if parts.password is None:
+            return self.broker
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read every setting from ``environ`` (default ``os.environ``) and apply ``overrides``.
+
+    ``overrides`` maps setting names to raw strings (as given on the command line) or to
+    ``None`` (not given). Raises :class:`ConfigError` naming the first bad variable.
+    """
+    env = os.environ if environ is None else environ
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values: dict[str, Any] = {}
+    for setting in TABLE:
+        source, raw = _lookup(setting, env, given)
+        if raw is None:
+            continue
+        if isinstance(raw, str):
+            try:
+                values[setting.name] = setting.parse(raw) if raw.strip() else None
+            except ValueError as exc:
+                raise ConfigError(f"{source} {exc}") from None
+        else:
+            values[setting.name] = raw
+        if values[setting.name] is None:
+            del values[setting.name]
+    return Settings(**values)
+
+
+def _lookup(setting: Setting, env: Mapping[str, str], given: Mapping[str, Any]) -> tuple[str, Any]:
+    if setting.name in given:
+        return setting.option, given[setting.name]
+    for name in (setting.env, *setting.aliases):
+        if name in env and env[name].strip():
+            return name, env[name]
+    return setting.env, None
+
+
+def markdown_table() -> str:
+    """The configuration table as Markdown, for the README."""
+    lines = [
+        "| Variable | Old mock name | CLI flag | Default | Meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in TABLE:
+        default = "" if s.default is None else f"`{s.default}`"
+        aliases = ", ".join(f"`{a}`" for a in s.aliases)
+        flag = f"`{s.option}`" if s.flag else "(environment only: secret)"
+        lines.append(f"| `{s.env}` | {aliases} | {flag} | {default} | {s.help} |")
+    return "\n".join(lines)
