@@ -1,0 +1,145 @@
+"""The one SciCat interface the rest of the archiver uses, and the job model it returns.
+
+Three adapters implement :class:`SciCatClient` (``loopback``, ``next-legacy``, ``next``);
+``archiver.scicat.connect`` picks one (or detects it) from the settings. Callers never see
+which HTTP paths or field names a generation uses: jobs come back as :class:`Job`, lifecycle
+updates are always *merges*, DataBlocks are always per dataset.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Job status words (v4 ``statusCode`` / v3 ``jobStatusMessage``).
+SUBMITTED = "jobSubmitted"
+IN_PROGRESS = "inProgress"
+FINISHED_OK = "finishedSuccessful"
+FINISHED_DATASET_ERRORS = "finishedWithDatasetErrors"
+FINISHED_FAILED = "finishedUnsuccessful"
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """One entry of a job's dataset list: a pid and the files asked for (empty = all)."""
+
+    pid: str
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    """A SciCat job in a generation-neutral form.
+
+    ``status`` is the v4 ``statusCode`` or the v3 ``jobStatusMessage``; ``message`` is the
+    v4 ``statusMessage`` (equal to ``status`` on v3 backends).
+    """
+
+    id: str
+    type: str
+    status: str
+    message: str = ""
+    datasets: tuple[DatasetRef, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    result: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def pids(self) -> list[str]:
+        return [d.pid for d in self.datasets]
+
+    @property
+    def finished(self) -> bool:
+        return self.status.startswith("finished")
+
+
+class SciCatClient(abc.ABC):
+    """Everything the archiver and its tools ask of SciCat.
+
+    Every method may raise :class:`~archiver.errors.TransientSciCatError` (retry later) or
+    :class:`~archiver.errors.PermanentSciCatError` (do not retry); a missing object raises
+    :class:`~archiver.errors.NotFoundError`. Pids are URL-encoded by the client.
+    """
+
+    #: ``"loopback"``, ``"next-legacy"`` or ``"next"``.
+    generation: str = ""
+
+    # -- session -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def login(self) -> None:
+        """Log in (or renew the token) now."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the HTTP session."""
+
+    # -- jobs ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_job(self, job_id: str) -> Job: ...
+
+    @abc.abstractmethod
+    def update_job(
+        self, job_id: str, status: str, message: str, result: Mapping[str, Any] | None = None
+    ) -> None:
+        """Set the job status (and replace ``jobResultObject`` when ``result`` is given)."""
+
+    @abc.abstractmethod
+    def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
+        """Jobs in ``status`` (optionally of the given types), oldest first."""
+
+    @abc.abstractmethod
+    def create_job(
+        self,
+        job_type: str,
+        datasets: Sequence[DatasetRef],
+        params: Mapping[str, Any] | None = None,
+        contact_email: str | None = None,
+    ) -> Job: ...
+
+    # -- datasets ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_dataset(self, pid: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def find_datasets(self, where: Mapping[str, Any], limit: int = 100) -> list[dict[str, Any]]:
+        """Datasets matching a simple equality filter, e.g. ``{"sourceFolder": "/data/x"}``."""
+
+    @abc.abstractmethod
+    def create_dataset(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a dataset from a body in this generation's shape; returns it (with pid)."""
+
+    @abc.abstractmethod
+    def delete_dataset(self, pid: str) -> None: ...
+
+    @abc.abstractmethod
+    def update_lifecycle(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``changes`` into the dataset's lifecycle; omitted fields keep their value.
+
+        Returns the whole lifecycle after the update.
+        """
+
+    # -- OrigDatablocks ------------------------------------------------------------------
+    @abc.abstractmethod
+    def list_origdatablocks(self, pid: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def create_origdatablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    # -- DataBlocks ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def list_datablocks(self, pid: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def create_datablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create one DataBlock of dataset ``pid``; ``body`` has no ``datasetId``."""
+
+    @abc.abstractmethod
+    def delete_datablock(self, pid: str, datablock_id: str) -> None: ...
+
+    # -- context manager -----------------------------------------------------------------
+    def __enter__(self) -> SciCatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
