@@ -1,0 +1,113 @@
+"""``archiver emulator``: run the SciCat emulator in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import urllib.parse
+from typing import Any
+
+import click
+
+_PUBLISH = {"create": ("create",), "create,update": ("create", "update"), "none": ()}
+
+HELP = """Run an in-memory SciCat backend (for tests, demos and benchmarks).
+
+\b
+Flavours: next (backend-next >= 4.14 / 5.x), next-legacy (4.0-4.13, never publishes),
+loopback (the LoopBack 3.x backend). Accounts: scicatlive's admin/2jf70TPNZsS,
+ingestor/aman, archiveManager/aman, proposalIngestor/aman.
+
+\b
+Admin API (no auth, under /emulator/):
+  GET    /emulator/state                          jobs, datasets, datablocks, origdatablocks
+  POST   /emulator/faults  {path,status,count,method,delay_s}   arm a fault (path = regex)
+  GET    /emulator/faults, DELETE /emulator/faults               list / disarm faults
+  POST   /emulator/expire-tokens                  expire every token issued so far
+  POST   /emulator/datasets {fields}              seed a dataset, answers {pid}
+  POST   /emulator/datasets/{pid}/origdatablocks {files}   seed an OrigDatablock
+  POST   /emulator/jobs {type,pids,status,params,publish}  seed a job
+  GET    /emulator/requests                       request log and per-path counts
+"""
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _describe(emu: Any, flavour: str, publish_on: tuple[str, ...], amqp_url: str | None,
+              exchange: str, routing_key: str) -> str:  # fmt: skip
+    if flavour == "next-legacy" or amqp_url is None or not publish_on:
+        what = "publishes nothing"
+    else:
+        events = "create" if flavour == "loopback" else "+".join(publish_on)
+        target = f"{mask_url(amqp_url)} exchange {exchange!r} key {routing_key!r}"
+        what = f"publishes on {events} to {target}"
+    return f"SciCat emulator ({flavour}) listening on {emu.url}; {what}"
+
+
+def _seed(emu: Any, count: int) -> None:
+    for index in range(count):
+        pid = emu.add_dataset(sourceFolder=f"/data/demo/dataset_{index:04d}")
+        files = [{"path": f"file_{n}.dat", "size": 1024 * (n + 1), "time": "2024-01-01T00:00:00Z"}
+                 for n in range(3)]  # fmt: skip
+        emu.add_origdatablock(pid, files=files)
+        click.echo(pid)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command("emulator", help=HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=3000, show_default=True, type=int, help="port (0 = any free)")
+@click.option("--flavour", type=click.Choice(["next", "next-legacy", "loopback"]), default="next",
+              show_default=True, help="which backend generation to emulate")  # fmt: skip
+@click.option("--publish-on", type=click.Choice(list(_PUBLISH)), default="create",
+              show_default=True, help="job events published to RabbitMQ")  # fmt: skip
+@click.option("--amqp-url", default=None,
+              help="broker URL (default: from the archiver settings; 'none' disables)")  # fmt: skip
+@click.option("--exchange", default=None, help="exchange [ARCHIVER_JOB_EXCHANGE]")
+@click.option("--queue", default=None, help="queue [ARCHIVER_JOB_QUEUE]")
+@click.option("--routing-key", default=None, help="routing key [ARCHIVER_JOB_ROUTING_KEY]")
+@click.option("--latency-ms", default=0.0, type=float, help="delay added to every API answer")
+@click.option("--token-ttl", default=3600.0, type=float, show_default=True,
+              help="seconds a login token lives")  # fmt: skip
+@click.option("--no-lifecycle-route", is_flag=True,
+              help="emulate 4.14-4.18: no PATCH /datasets/{pid}/datasetlifecycle")  # fmt: skip
+@click.option("--seed-examples", default=0, type=int, metavar="N",
+              help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip
+@click.pass_context
+def emulator_command(ctx: click.Context, **opts: Any) -> None:
+    from archiver.emulator import Emulator
+
+    settings = ctx.obj.settings
+    amqp_url = opts["amqp_url"] or settings.broker
+    if amqp_url.strip().lower() == "none":
+        amqp_url = None
+    publish_on = _PUBLISH[opts["publish_on"]]
+    exchange = opts["exchange"] or settings.job_exchange
+    routing_key = opts["routing_key"] or settings.job_routing_key
+    emu = Emulator(
+        flavour=opts["flavour"], host=opts["host"], port=opts["port"], publish_on=publish_on,
+        amqp_url=amqp_url, exchange=exchange, queue=opts["queue"] or settings.job_queue,
+        routing_key=routing_key, latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
+        lifecycle_route=not opts["no_lifecycle_route"],
+    )  # fmt: skip
+    emu.start()
+    click.echo(_describe(emu, opts["flavour"], publish_on, amqp_url, exchange, routing_key))
+    _seed(emu, opts["seed_examples"])
+    sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()

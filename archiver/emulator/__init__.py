@@ -1,0 +1,29 @@
+"""SciCat emulator: an in-memory HTTP server behaving like a SciCat backend.
+
+Flavours: ``next`` (backend-next >= 4.14 / 5.x: v4 jobs + v3 shim, JWT login, publishes v4
+jobs to RabbitMQ), ``next-legacy`` (backend-next 4.0-4.13: hard-coded v3 jobs, never
+publishes) and ``loopback`` (LoopBack 3.x backend: ``access_token``, publishes v3 jobs on
+create). Start it with :class:`Emulator` or ``archiver emulator``.
+
+Admin API (no auth, not subject to latency or faults, not in the request log):
+
+- ``GET /emulator/state``: jobs, datasets, datablocks, origdatablocks, attachments.
+- ``POST /emulator/faults`` ``{path, status, count, method, delay_s}``: the next ``count``
+  API requests whose path matches the regex ``path`` answer ``status`` (``null``: only delay).
+- ``GET /emulator/faults`` / ``DELETE /emulator/faults``: list / disarm the faults.
+- ``POST /emulator/expire-tokens``: every token issued so far is expired.
+- ``POST /emulator/datasets`` (dataset fields) -> ``{pid}``: seed a dataset.
+- ``POST /emulator/datasets/{pid}/origdatablocks`` ``{files, ...}`` -> ``{id}``.
+- ``POST /emulator/jobs`` ``{type, pids, status?, params?, publish?}`` -> the v4 job.
+- ``GET /emulator/requests``: ``{"requests": [[method, path, status]], "counts": {...}}``.
+"""
+
+from __future__ import annotations
+
+from archiver.emulator.emulator import Emulator
+from archiver.emulator.routes import route_table
+
+#: ``(method, path template)`` of every route the ``next`` flavour serves.
+ROUTES: list[tuple[str, str]] = route_table("next")
+
+__all__ = ["Emulator", "ROUTES", "route_table"]

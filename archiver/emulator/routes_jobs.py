@@ -1,0 +1,218 @@
+"""backend-next job routes: v4 jobs, the v3 compatibility shim (>= 4.14), and the
+hard-coded v3 jobs of backend-next 4.0-4.13 (``next-legacy``)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from archiver.emulator import jobs as j
+from archiver.emulator import validation as v
+from archiver.emulator.protocol import ApiError, Request
+from archiver.emulator.router import Route
+
+_DATASET_JOBS = ("archive", "retrieve")
+
+
+def _owner_group(app: Any, req: Request, entries: list[dict[str, Any]]) -> str:
+    group = app.store.owner_group(entries[0]["pid"]) if entries else None
+    return group if group is not None else (req.user or {}).get("group", "")
+
+
+def _check_type(job_type: Any, allowed: tuple[str, ...]) -> None:
+    if job_type not in allowed:
+        raise ApiError(400, f"Invalid job type: {job_type}")
+
+
+def _created(app: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    app.store.put_job(doc)
+    app.publish(doc, "create")
+    return doc
+
+
+def _job_or_400(app: Any, req: Request) -> dict[str, Any]:
+    doc = app.store.job(req.params["id"])
+    if doc is None:
+        raise ApiError(400, "Invalid job id.")
+    return doc
+
+
+# -- v4 ------------------------------------------------------------------------------------
+def create_v4(app: Any, req: Request) -> tuple[int, Any]:
+    body = req.object_body()
+    v.reject_unknown(body, v.JOB_V4_CREATE_KEYS)
+    _check_type(body.get("type"), j.JOB_TYPES)
+    params = body.get("jobParams")
+    if not isinstance(params, dict):
+        raise ApiError(400, ["jobParams must be an object"])
+    entries: list[dict[str, Any]] = []
+    if "datasetList" in params or body["type"] in _DATASET_JOBS:
+        entries = j.check_dataset_list(app.store, params.get("datasetList"))
+    doc = j.new_job(
+        body["type"],
+        params,
+        body.get("ownerUser") or req.username,
+        body.get("ownerGroup") or _owner_group(app, req, entries),
+        body.get("contactEmail") or (req.user or {}).get("email", ""),
+    )
+    return 201, _created(app, doc)
+
+
+def get_v4(app: Any, req: Request) -> tuple[int, Any]:
+    return 200, _job_or_400(app, req)
+
+
+def list_v4(app: Any, req: Request) -> tuple[int, Any]:
+    return 200, app.store.query("jobs", req.json_query("filter"))
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge_patch(out.get(key), value)
+    return out
+
+
+def patch_v4(app: Any, req: Request) -> tuple[int, Any]:
+    """Both statusCode and statusMessage required; jobResultObject replaced (or merged)."""
+    body = req.object_body()
+    v.reject_unknown(body, v.JOB_V4_UPDATE_KEYS)
+    if not all(isinstance(body.get(k), str) for k in ("statusCode", "statusMessage")):
+        raise ApiError(400, ["statusCode must be a string", "statusMessage must be a string"])
+    result = body.get("jobResultObject")
+    if "jobResultObject" in body and not isinstance(result, dict):
+        raise ApiError(400, ["jobResultObject must be an object"])
+    merge = req.content_type == "application/merge-patch+json"
+
+    def mutate(doc: dict[str, Any]) -> None:
+        doc["statusCode"], doc["statusMessage"] = body["statusCode"], body["statusMessage"]
+        if result is not None:
+            new = _merge_patch(doc["jobResultObject"], result) if merge else copy.deepcopy(result)
+            if "executionTime" in new:
+                doc["jobParams"]["executionTime"] = new.pop("executionTime")
+            doc["jobResultObject"] = new
+        doc.update(updatedBy=req.username, updatedAt=j.now_iso())
+
+    doc = app.store.update_job(req.params["id"], mutate)
+    if doc is None:
+        raise ApiError(400, "Invalid job id.")
+    app.publish(doc, "update")
+    return 200, doc
+
+
+# -- v3 shim (>= 4.14) -----------------------------------------------------------------------
+def create_v3(app: Any, req: Request) -> tuple[int, Any]:
+    body = req.object_body()
+    v.reject_unknown(body, v.JOB_V3_CREATE_KEYS)
+    _check_type(body.get("type"), j.JOB_TYPES)
+    entries = j.check_dataset_list(app.store, body.get("datasetList"))
+    status = body.get("jobStatusMessage") or j.DEFAULT_STATUS
+    message = body.get("jobStatusMessage") or j.DEFAULT_MESSAGE
+    doc = j.new_job(
+        body["type"],
+        j.v3_create_params(body),
+        req.username,
+        _owner_group(app, req, entries),
+        body.get("emailJobInitiator") or (req.user or {}).get("email", ""),
+        status,
+        message,
+    )
+    if isinstance(body.get("jobResultObject"), dict):
+        doc["jobResultObject"] = copy.deepcopy(body["jobResultObject"])
+    return 201, j.to_v3(_created(app, doc))
+
+
+def get_v3(app: Any, req: Request) -> tuple[int, Any]:
+    return 200, j.to_v3(_job_or_400(app, req))
+
+
+def list_v3(app: Any, req: Request) -> tuple[int, Any]:
+    found = app.store.query("jobs", req.json_query("filter"), j.v3_field)
+    return 200, [j.to_v3(doc) for doc in found]
+
+
+def patch_v3(app: Any, req: Request) -> tuple[int, Any]:
+    """The shim drops unknown keys silently and copies jobStatusMessage into both fields."""
+    body = {k: x for k, x in req.object_body().items() if k in v.JOB_V3_UPDATE_KEYS}
+    doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
+    if doc is None:
+        raise ApiError(400, "Invalid job id.")
+    app.publish(doc, "update")
+    return 200, j.to_v3(doc)
+
+
+# -- next-legacy (4.0-4.13) ------------------------------------------------------------------
+def _legacy_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": doc["id"], **j.to_v3(doc, native=True), "ownerGroup": doc["ownerGroup"]}
+
+
+def create_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    body = req.object_body()
+    v.reject_unknown(body, v.JOB_LEGACY_CREATE_KEYS)
+    v.require(body, ("emailJobInitiator", "type", "datasetList"))
+    _check_type(body["type"], j.LEGACY_JOB_TYPES)
+    entries = body["datasetList"]
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and "pid" in e for e in entries
+    ):
+        raise ApiError(400, ["datasetList must be a list of {pid, files}"])
+    j.check_and_mark_v3(app.store, body["type"], [e["pid"] for e in entries], 400)
+    params = j.v3_create_params(body)
+    doc = j.new_job(
+        body["type"], params, req.username, _owner_group(app, req, entries),
+        body["emailJobInitiator"], j.DEFAULT_STATUS, j.DEFAULT_STATUS,
+    )  # fmt: skip
+    if isinstance(body.get("jobResultObject"), dict):
+        doc["jobResultObject"] = copy.deepcopy(body["jobResultObject"])
+    app.store.put_job(doc)
+    return 201, _legacy_view(doc)
+
+
+def _legacy_job(app: Any, req: Request) -> dict[str, Any]:
+    doc = app.store.job(req.params["id"])
+    if doc is None:
+        raise ApiError(404, f"Job {req.params['id']} not found")
+    return doc
+
+
+def get_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    return 200, _legacy_view(_legacy_job(app, req))
+
+
+def list_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    found = app.store.query("jobs", req.json_query("filter"), j.v3_field)
+    return 200, [_legacy_view(doc) for doc in found]
+
+
+def patch_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    body = req.object_body()
+    v.reject_unknown(body, v.JOB_V3_UPDATE_KEYS)
+    doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
+    if doc is None:
+        raise ApiError(404, f"Job {req.params['id']} not found")
+    return 200, _legacy_view(doc)
+
+
+def routes(flavour: str) -> list[Route]:
+    if flavour == "next-legacy":
+        return [
+            Route("POST", "/api/v3/jobs", create_legacy),
+            Route("GET", "/api/v3/jobs", list_legacy),
+            Route("GET", "/api/v3/jobs/{id}", get_legacy),
+            Route("PATCH", "/api/v3/jobs/{id}", patch_legacy),
+        ]
+    return [
+        Route("POST", "/api/v4/jobs", create_v4),
+        Route("GET", "/api/v4/jobs", list_v4),
+        Route("GET", "/api/v4/jobs/{id}", get_v4),
+        Route("PATCH", "/api/v4/jobs/{id}", patch_v4),
+        Route("POST", "/api/v3/jobs", create_v3),
+        Route("GET", "/api/v3/jobs", list_v3),
+        Route("GET", "/api/v3/jobs/{id}", get_v3),
+        Route("PATCH", "/api/v3/jobs/{id}", patch_v3),
+    ]
