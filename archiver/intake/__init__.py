@@ -1,0 +1,1 @@
+"""Intake: how jobs reach the pipeline (queue messages through the bridge, or polling)."""

@@ -1,0 +1,101 @@
+"""The bridge: consumes SciCat's job queue and starts one Celery chain per new job.
+
+A kombu ``ConsumerMixin`` (kombu owns the reconnect loop). The queue and exchange are
+declared exactly as the SciCat backend declares them (durable queue without arguments,
+durable topic exchange), so neither side's declaration ever fails. Bodies come without a
+content type and are parsed here. A message is acknowledged only after its chain was
+confirmed by the broker, after it was recognised as not new work, or after it was copied to
+the quarantine queue with the reason. If publishing fails it is returned to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import Celery
+from kombu import Connection, Exchange, Queue
+from kombu.mixins import ConsumerMixin
+
+from archiver.intake.handler import JobIntake, quarantine
+from archiver.settings import Settings
+
+logger = logging.getLogger("archiver.bridge")
+
+#: Unacknowledged job messages the bridge holds at once.
+PREFETCH = 10
+#: Pause before a message whose chain could not be published is returned to the queue.
+REQUEUE_PAUSE = 1.0
+
+
+def job_queue(settings: Settings) -> Queue:
+    """The job queue, declared exactly like the SciCat backend declares it."""
+    exchange = Exchange(settings.job_exchange, type="topic", durable=True)
+    return Queue(
+        settings.job_queue, exchange=exchange, routing_key=settings.job_routing_key, durable=True
+    )
+
+
+class MessageHandler:
+    """Acknowledgement policy around :class:`JobIntake` for one kombu message."""
+
+    def __init__(self, intake: JobIntake, settings: Settings) -> None:
+        self.intake = intake
+        self.settings = settings
+        self.counts = {"started": 0, "dropped": 0, "quarantine": 0, "requeued": 0}
+
+    def __call__(self, message: Any) -> None:
+        try:
+            outcome, reason = self.intake.handle_body(message.body)
+        except Exception as exc:  # noqa: BLE001 - the broker or Celery refused the chain
+            logger.error("could not start the chain (%s); message returned to the queue", exc)
+            self.counts["requeued"] += 1
+            time.sleep(REQUEUE_PAUSE)
+            message.requeue()
+            return
+        if outcome == "quarantine":
+            logger.warning("unusable job message quarantined: %s", reason)
+            quarantine(message.channel, self.settings, message, reason)
+        self.counts[outcome] += 1
+        message.ack()
+
+
+class Bridge(ConsumerMixin):
+    """The bridge process: ``Bridge(app, settings).run()`` until :attr:`should_stop`."""
+
+    def __init__(self, app: Celery, settings: Settings, connection: Connection | None = None):
+        self.app = app
+        self.settings = settings
+        self.connection = connection or Connection(
+            settings.broker, transport_options={"confirm_publish": True}, heartbeat=30
+        )
+        self.handler = MessageHandler(JobIntake(app, settings), settings)
+        self.ready = False
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
+        return [
+            consumer_cls(
+                queues=[job_queue(self.settings)],
+                on_message=self.handler,
+                prefetch_count=PREFETCH,
+                accept=None,
+            )
+        ]
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kw: Any) -> None:
+        self.ready = True
+        logger.info(
+            "bridge consuming %s (exchange %s, key %s) on %s",
+            self.settings.job_queue,
+            self.settings.job_exchange,
+            self.settings.job_routing_key,
+            self.settings.broker_display,
+        )
+
+    def on_connection_error(self, exc: BaseException, interval: float) -> None:
+        self.ready = False
+        logger.warning("broker unreachable (%s); retrying in %.0fs", exc, interval)
+
+    def on_connection_revived(self) -> None:
+        logger.info("connected to the broker")

@@ -1,0 +1,123 @@
+"""The intake's decision for one job: start a chain, drop it, or quarantine the message.
+
+Shared by the bridge process, the worker's bridge bootstep and the poller. A chain is
+started at most once per job id in this process (a bounded memory of jobs taken); across
+processes and restarts the chain's first step claims the job in SciCat, so a second chain
+for the same job stops there without doing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+from kombu.messaging import Producer
+
+from archiver.errors import MessageError
+from archiver.intake.messages import JobMessage, decide, parse_job_message
+from archiver.plan import context_for, plan_chain
+from archiver.scicat.base import Job
+from archiver.settings import Settings
+
+logger = logging.getLogger("archiver.intake")
+
+#: Header names added to a quarantined message.
+REASON_HEADER = "x-archiver-reason"
+SOURCE_HEADER = "x-archiver-source-queue"
+
+
+class JobsTaken:
+    """A bounded, insertion-ordered memory of job ids already turned into chains."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._ids
+
+    def add(self, job_id: str) -> None:
+        self._ids[job_id] = None
+        self._ids.move_to_end(job_id)
+        while len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class JobIntake:
+    """Turns jobs into chains, exactly once per job id in this process."""
+
+    def __init__(self, app: Celery, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.taken = JobsTaken()
+        self.started = 0
+
+    def api_for(self, message: JobMessage) -> str:
+        """The backend generation the chain should speak: as configured, else by shape
+        (only backend-next >= 4.14 publishes v4 documents, only LoopBack v3 ones)."""
+        if self.settings.scicat_api != "auto":
+            return self.settings.scicat_api
+        return "next" if message.shape == "v4" else "loopback"
+
+    def offer(self, job: Job, api: str) -> bool:
+        """Start a chain for ``job`` unless this process already did; True if started.
+
+        Raises whatever publishing raises (broker down): the caller keeps the message.
+        """
+        if job.id in self.taken:
+            logger.info("[job %s] duplicate: a chain was already started here; dropped", job.id)
+            return False
+        ctx = context_for(job, api)
+        plan_chain(self.app, ctx).apply_async()
+        self.taken.add(job.id)
+        self.started += 1
+        logger.info(
+            "[job %s] %s chain started for %d dataset(s) (api %s, run %s)",
+            job.id,
+            job.type,
+            len(job.datasets),
+            api,
+            ctx.run,
+        )
+        return True
+
+    def handle_body(self, body: bytes | str) -> tuple[str, str]:
+        """Decide about one queue body. Returns (outcome, reason) where outcome is
+        ``"started"``, ``"dropped"`` or ``"quarantine"``; raises if the chain could not be
+        published."""
+        try:
+            message = parse_job_message(body)
+        except MessageError as exc:
+            return "quarantine", str(exc)
+        decision = decide(message)
+        if not decision.start:
+            logger.info("[job %s] not new work: %s", message.job.id, decision.reason)
+            return "dropped", decision.reason
+        if self.offer(message.job, self.api_for(message)):
+            return "started", decision.reason
+        return "dropped", "duplicate"
+
+
+def quarantine(channel: Any, settings: Settings, message: Any, reason: str) -> None:
+    """Copy an unusable message to the quarantine queue with the reason in its headers."""
+    queue = Queue(settings.quarantine_queue, durable=True)
+    headers = dict(message.headers or {})
+    headers[REASON_HEADER] = reason[:1000]
+    headers[SOURCE_HEADER] = settings.job_queue
+    Producer(channel).publish(
+        message.body,
+        routing_key=settings.quarantine_queue,
+        exchange="",
+        declare=[queue],
+        headers=headers,
+        content_type=message.content_type or "application/octet-stream",
+        content_encoding=message.content_encoding or "binary",
+        delivery_mode=2,
+        serializer=None,
+    )

@@ -1,0 +1,53 @@
+"""Running the bridge inside ``celery -A archiver worker``.
+
+Enabled by ``celery -A archiver worker --with-bridge`` or ``ARCHIVER_BRIDGE_IN_WORKER=true``.
+A Celery ``ConsumerStep`` consumes the job queue on its own channel of the worker's
+connection and uses the same message handling as ``archiver bridge``. Run it in one worker
+only (or accept that each worker process group holds its own duplicate memory; the
+chain's claim step still prevents duplicate work).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from celery import Celery, bootsteps
+from kombu import Consumer
+
+from archiver import runtime
+from archiver.intake.bridge import PREFETCH, MessageHandler, job_queue
+from archiver.intake.handler import JobIntake
+
+
+class BridgeStep(bootsteps.ConsumerStep):
+    """Consumes the SciCat job queue inside the worker."""
+
+    def __init__(self, parent: Any, with_bridge: bool = False, **options: Any) -> None:
+        self.enabled = bool(with_bridge) or runtime.settings().bridge_in_worker
+        super().__init__(parent, **options)
+
+    def get_consumers(self, channel: Any) -> list[Consumer]:
+        settings = runtime.settings()
+        channel.basic_qos(0, PREFETCH, False)
+        handler = MessageHandler(
+            JobIntake(channel.connection.client and self.app, settings), settings
+        )
+        return [Consumer(channel, queues=[job_queue(settings)], on_message=handler, accept=None)]
+
+    def start(self, parent: Any) -> None:
+        self.app = parent.app
+        super().start(parent)
+
+
+def install(app: Celery) -> None:
+    """Add the ``--with-bridge`` worker option and the step to ``app``."""
+    app.user_options["worker"].add(
+        click.Option(
+            ["--with-bridge"],
+            is_flag=True,
+            default=False,
+            help="Also consume SciCat's job queue in this worker (ARCHIVER_BRIDGE_IN_WORKER).",
+        )
+    )
+    app.steps["consumer"].add(BridgeStep)

@@ -1,0 +1,99 @@
+"""Planning: a new job becomes one Celery chain of small steps.
+
+The plan is pure: it only builds signatures. Every step receives the same small JSON
+context (:class:`JobContext`) through an immutable signature; what a step needs to know
+about earlier steps it reads back from SciCat (the datasets' lifecycles carry the job id),
+so a retried or redelivered step never depends on a lost return value.
+
+Archive:  job in progress → datasets started → add DataBlocks → datasets archived → job finished
+Retrieve: job in progress → datasets started → retrieve → job finished
+
+When a step finally fails, the chain stops and the errback queues ``job fail``, which
+writes the outcome to SciCat.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from celery import Celery, chain
+from celery.canvas import Signature
+
+from archiver.scicat.base import Job
+
+#: Task names of each job type's steps, in order.
+STEPS: dict[str, tuple[str, ...]] = {
+    "archive": (
+        "archiver.job.in_progress",
+        "archiver.archive.datasets_started",
+        "archiver.archive.add_datablocks",
+        "archiver.archive.datasets_archived",
+        "archiver.job.finish",
+    ),
+    "retrieve": (
+        "archiver.job.in_progress",
+        "archiver.retrieve.datasets_started",
+        "archiver.retrieve.retrieve",
+        "archiver.job.finish",
+    ),
+}
+#: Task that records a chain's final failure in SciCat (queued by the errback).
+FAIL_TASK = "archiver.job.fail"
+#: Errback attached to every step; it runs in the failed step's worker and only queues
+#: :data:`FAIL_TASK` (a task of its own, with retries).
+ERRBACK_TASK = "archiver.job.on_step_failure"
+#: jobParams keys that may carry a retrieval destination.
+DESTINATION_KEYS = ("destinationPath", "destination", "location")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The small JSON context every step of one chain receives."""
+
+    job_id: str
+    type: str
+    pids: tuple[str, ...]
+    api: str
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
+    destination: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pids"] = list(self.pids)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobContext:
+        return cls(
+            job_id=str(data["job_id"]),
+            type=str(data["type"]),
+            pids=tuple(str(p) for p in data.get("pids", ())),
+            api=str(data.get("api", "")),
+            run=str(data.get("run") or uuid.uuid4().hex),
+            destination=data.get("destination"),
+        )
+
+
+def context_for(job: Job, api: str) -> JobContext:
+    """The context of a new chain for ``job`` on a backend of generation ``api``."""
+    destination = next(
+        (str(job.params[k]) for k in DESTINATION_KEYS if isinstance(job.params.get(k), str)),
+        None,
+    )
+    return JobContext(job.id, job.type, tuple(job.pids), api, destination=destination)
+
+
+def plan_chain(app: Celery, ctx: JobContext) -> Signature:
+    """The chain for ``ctx``, with the failure errback on every step."""
+    try:
+        names = STEPS[ctx.type]
+    except KeyError:
+        raise ValueError(f"no plan for job type {ctx.type!r}") from None
+    payload = ctx.to_dict()
+    steps = [app.signature(name, args=(payload,), immutable=True) for name in names]
+    # The errback gets (request, exc, traceback) of the failed step; the context is in
+    # request.args, so it needs no arguments of its own.
+    return chain(*steps).on_error(app.signature(ERRBACK_TASK))

@@ -1,0 +1,198 @@
+"""Archive steps: datasets started → add DataBlocks → datasets archived.
+
+Each step walks the job's datasets and works only on those this job marked (see
+:mod:`archiver.steps.marks`), so repeating a step after a retry or a redelivery does no harm.
+A dataset-level permanent error marks that dataset failed and the step goes on with the
+others; transient errors propagate so the task retries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from archiver.errors import NotFoundError, PermanentSciCatError, PermanentStorageError
+from archiver.plan import JobContext
+from archiver.scicat.base import SciCatClient
+from archiver.steps.marks import (
+    ARCHIVE_FAILED,
+    MISSING_FILES,
+    ON_ARCHIVE_DISK,
+    STARTED,
+    JobLog,
+    archive_state,
+    lifecycle,
+    mark,
+    may_archive,
+)
+from archiver.steps.outcome import DatasetOutcome
+from archiver.storage.base import Storage
+
+#: Code written for a dataset that failed for a system reason.
+SYSTEM_FAILURE = ARCHIVE_FAILED
+
+
+def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
+    """Validate each dataset and mark the good ones ``started`` (not archivable, not
+    retrievable). No OrigDatablocks is a user error (``missingFilesError``); a dataset that
+    does not exist or is not archivable is left untouched and reported at the end."""
+    for pid in ctx.pids:
+        dlog = log.for_dataset(pid)
+        dataset = _get(client, pid)
+        if dataset is None:
+            dlog.warning("dataset does not exist; reported as a user error")
+            continue
+        if archive_state(dataset, ctx.job_id) is not None:
+            continue  # marked by an earlier attempt of this job
+        if not may_archive(dataset):
+            dlog.warning("dataset is not archivable; reported as a user error")
+            continue
+        if not client.list_origdatablocks(pid):
+            _set(
+                client,
+                pid,
+                ctx,
+                MISSING_FILES,
+                "the dataset has no OrigDatablocks (no files)",
+                error="user",
+            )
+            dlog.warning("no OrigDatablocks: %s", MISSING_FILES)
+            continue
+        _set(client, pid, ctx, STARTED, "archiving")
+        dlog.info("archive started")
+
+
+def add_datablocks(
+    client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog, pause: float = 0.0
+) -> None:
+    """Register each started dataset's DataBlocks, creating only those not there yet."""
+    for pid in ctx.pids:
+        dlog = log.for_dataset(pid)
+        dataset = _get(client, pid)
+        if dataset is None or archive_state(dataset, ctx.job_id) != STARTED:
+            continue
+        if pause:
+            time.sleep(pause)
+        try:
+            created, total = _register_blocks(client, storage, dataset)
+        except PermanentStorageError as exc:
+            _remove_blocks(client, pid)
+            _set(client, pid, ctx, MISSING_FILES, str(exc), error="user")
+            dlog.warning("storage refused the dataset: %s", exc)
+            continue
+        except PermanentSciCatError as exc:
+            _remove_blocks(client, pid)
+            _set(client, pid, ctx, ARCHIVE_FAILED, str(exc), error="system")
+            dlog.error("DataBlocks could not be registered: %s", exc)
+            continue
+        dlog.info("%d DataBlock(s) in place (%d new)", total, created)
+
+
+def _register_blocks(
+    client: SciCatClient, storage: Storage, dataset: Mapping[str, Any]
+) -> tuple[int, int]:
+    pid = str(dataset["pid"])
+    existing = {str(b.get("archiveId")) for b in client.list_datablocks(pid)}
+    created = total = 0
+    for block in storage.archive(dataset, client.list_origdatablocks(pid)):
+        total += 1
+        if block.archive_id in existing:
+            continue
+        client.create_datablock(pid, block.body)
+        created += 1
+    return created, total
+
+
+def datasets_archived(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
+    """Mark each started dataset archived: retrievable, not archivable, on archive disk."""
+    for pid in ctx.pids:
+        dataset = _get(client, pid)
+        if dataset is None or archive_state(dataset, ctx.job_id) != STARTED:
+            continue
+        client.update_lifecycle(
+            pid,
+            {
+                "archivable": False,
+                "retrievable": True,
+                "archiveStatusMessage": ON_ARCHIVE_DISK,
+                "archiveReturnMessage": mark(ctx.job_id, "archived"),
+            },
+        )
+        log.for_dataset(pid).info("dataset archived: %s", ON_ARCHIVE_DISK)
+
+
+def outcome(
+    client: SciCatClient,
+    storage: Storage,
+    dataset: Mapping[str, Any],
+    ctx: JobContext,
+    log: JobLog,
+) -> DatasetOutcome:
+    """Classify one dataset at the end of the job; a dataset still ``started`` is failed."""
+    pid = str(dataset["pid"])
+    state = archive_state(dataset, ctx.job_id)
+    life = lifecycle(dataset)
+    message = str((life.get("archiveReturnMessage") or {}).get("message", ""))
+    if state == ON_ARCHIVE_DISK:
+        summary = {
+            "pid": pid,
+            "size": dataset.get("size"),
+            "packedSize": dataset.get("packedSize"),
+            "numberOfFilesArchived": dataset.get("numberOfFilesArchived"),
+        }
+        return DatasetOutcome(pid, summary={k: v for k, v in summary.items() if v is not None})
+    if state == MISSING_FILES:
+        return DatasetOutcome(pid, "user", MISSING_FILES, message)
+    if state == ARCHIVE_FAILED:
+        return DatasetOutcome(pid, "system", ARCHIVE_FAILED, message)
+    if state is not None:
+        reason = f"left in {state!r} by an interrupted step"
+        abandon(client, dataset, ctx, reason, log)
+        return DatasetOutcome(pid, "system", ARCHIVE_FAILED, reason)
+    return DatasetOutcome(
+        pid,
+        "user",
+        "notArchivable",
+        f"not archivable (archivable={life.get('archivable')}, "
+        f"archiveStatusMessage={life.get('archiveStatusMessage')!r})",
+    )
+
+
+def abandon(
+    client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
+) -> bool:
+    """If this job left the dataset ``started``, remove its DataBlocks and mark it failed."""
+    if archive_state(dataset, ctx.job_id) != STARTED:
+        return False
+    pid = str(dataset["pid"])
+    _remove_blocks(client, pid)
+    _set(client, pid, ctx, ARCHIVE_FAILED, reason, error="system")
+    log.error("archive failed: %s", reason)
+    return True
+
+
+def _remove_blocks(client: SciCatClient, pid: str) -> None:
+    for block in client.list_datablocks(pid):
+        block_id = block.get("_id") or block.get("id")
+        if block_id:
+            client.delete_datablock(pid, str(block_id))
+
+
+def _set(
+    client: SciCatClient, pid: str, ctx: JobContext, word: str, message: str, error: str = ""
+) -> None:
+    changes: dict[str, Any] = {
+        "archivable": False,
+        "retrievable": False,
+        "archiveStatusMessage": word,
+        "archiveReturnMessage": mark(ctx.job_id, message, **({"error": error} if error else {})),
+    }
+    client.update_lifecycle(pid, changes)
+
+
+def _get(client: SciCatClient, pid: str) -> dict[str, Any] | None:
+    try:
+        return client.get_dataset(pid)
+    except NotFoundError:
+        return None

@@ -1,0 +1,151 @@
+"""Retrieve steps: datasets started → retrieve (through the storage backend).
+
+Like the archive steps, each step only touches datasets this job marked, so repeats are
+harmless. The job's result lists one entry per DataBlock with where its data lands.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from archiver.errors import NotFoundError, PermanentSciCatError, PermanentStorageError
+from archiver.plan import JobContext
+from archiver.scicat.base import SciCatClient
+from archiver.steps.marks import (
+    RETRIEVE_FAILED,
+    RETRIEVED,
+    STARTED,
+    JobLog,
+    lifecycle,
+    mark,
+    may_retrieve,
+    retrieve_state,
+)
+from archiver.steps.outcome import DatasetOutcome
+from archiver.storage.base import Storage
+
+#: Code written for a dataset that failed for a system reason.
+SYSTEM_FAILURE = RETRIEVE_FAILED
+
+
+def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
+    """Mark each retrievable dataset ``started``; others are reported at the end."""
+    for pid in ctx.pids:
+        dlog = log.for_dataset(pid)
+        dataset = _get(client, pid)
+        if dataset is None:
+            dlog.warning("dataset does not exist; reported as a user error")
+            continue
+        if retrieve_state(dataset, ctx.job_id) is not None:
+            continue
+        if not may_retrieve(dataset):
+            dlog.warning("dataset is not retrievable; reported as a user error")
+            continue
+        client.update_lifecycle(
+            pid,
+            {
+                "retrieveStatusMessage": STARTED,
+                "retrieveReturnMessage": mark(ctx.job_id, "retrieving"),
+            },
+        )
+        dlog.info("retrieve started")
+
+
+def retrieve(
+    client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog, pause: float = 0.0
+) -> None:
+    """Bring back each started dataset and record where it landed."""
+    for pid in ctx.pids:
+        dlog = log.for_dataset(pid)
+        dataset = _get(client, pid)
+        if dataset is None or retrieve_state(dataset, ctx.job_id) != STARTED:
+            continue
+        if pause:
+            time.sleep(pause)
+        blocks = client.list_datablocks(pid)
+        if not blocks:
+            _fail(client, pid, ctx, "the dataset has no DataBlocks to retrieve from", "user")
+            dlog.warning("no DataBlocks: %s", RETRIEVE_FAILED)
+            continue
+        try:
+            restored = storage.retrieve(dataset, blocks, ctx.destination)
+        except (PermanentStorageError, PermanentSciCatError) as exc:
+            _fail(client, pid, ctx, str(exc), "system")
+            dlog.error("retrieval failed: %s", exc)
+            continue
+        verified = bool(restored) and all(r.verified for r in restored)
+        location = restored[0].location if restored else ""
+        changes: dict[str, Any] = {
+            "retrieveStatusMessage": RETRIEVED,
+            "retrieveReturnMessage": mark(ctx.job_id, "retrieved", location=location),
+        }
+        if verified:
+            changes["retrieveIntegrityCheck"] = True
+        client.update_lifecycle(pid, changes)
+        dlog.info("retrieved %d DataBlock(s) to %s", len(restored), location)
+
+
+def outcome(
+    client: SciCatClient,
+    storage: Storage,
+    dataset: Mapping[str, Any],
+    ctx: JobContext,
+    log: JobLog,
+) -> DatasetOutcome:
+    """Classify one dataset at the end of the job; list its DataBlocks when retrieved."""
+    pid = str(dataset["pid"])
+    state = retrieve_state(dataset, ctx.job_id)
+    life = lifecycle(dataset)
+    returned = life.get("retrieveReturnMessage") or {}
+    if state == RETRIEVED:
+        location = str(returned.get("location", ""))
+        blocks = [
+            {
+                "datasetId": pid,
+                "archiveId": b.get("archiveId"),
+                "size": b.get("size"),
+                "location": location,
+            }
+            for b in client.list_datablocks(pid)
+        ]
+        return DatasetOutcome(pid, summary={"blocks": blocks})
+    if state == RETRIEVE_FAILED:
+        kind = "user" if returned.get("error") == "user" else "system"
+        return DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(returned.get("message", "")))
+    if state is not None:
+        reason = f"left in {state!r} by an interrupted step"
+        abandon(client, dataset, ctx, reason, log)
+        return DatasetOutcome(pid, "system", RETRIEVE_FAILED, reason)
+    return DatasetOutcome(
+        pid, "user", "notRetrievable", f"not retrievable (retrievable={life.get('retrievable')})"
+    )
+
+
+def abandon(
+    client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
+) -> bool:
+    """If this job left the dataset ``started``, mark the retrieval failed."""
+    if retrieve_state(dataset, ctx.job_id) != STARTED:
+        return False
+    _fail(client, str(dataset["pid"]), ctx, reason, "system")
+    log.error("retrieval failed: %s", reason)
+    return True
+
+
+def _fail(client: SciCatClient, pid: str, ctx: JobContext, message: str, error: str) -> None:
+    client.update_lifecycle(
+        pid,
+        {
+            "retrieveStatusMessage": RETRIEVE_FAILED,
+            "retrieveReturnMessage": mark(ctx.job_id, message, error=error),
+        },
+    )
+
+
+def _get(client: SciCatClient, pid: str) -> dict[str, Any] | None:
+    try:
+        return client.get_dataset(pid)
+    except NotFoundError:
+        return None

@@ -1,0 +1,57 @@
+"""Celery configuration of the archiver, read by ``archiver.celery_app``.
+
+Everything comes from the archiver settings (environment variables, see README). Only
+choices that differ from Celery's defaults are set, each with the reason. Tests and the demo
+build the same configuration for other settings with :func:`from_settings`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from archiver.errors import ConfigError
+from archiver.settings import Settings, load_settings
+
+
+def from_settings(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration for ``settings`` as a dict of Celery setting names."""
+    return {
+        "broker_url": settings.broker,
+        # Compose stacks start RabbitMQ and the worker together: keep retrying at start-up.
+        "broker_connection_retry_on_startup": True,
+        # Publisher confirms: apply_async() returns only once RabbitMQ has the message, so
+        # the bridge acknowledges a job message only after its chain is safely queued.
+        "broker_transport_options": {"confirm_publish": True},
+        # JSON only: job contexts are small dicts; never unpickle what arrives on a queue.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # Acknowledge a task after it ran, and requeue it when the worker process dies, so
+        # a crash (SIGKILL, OOM) never loses a step. Steps are idempotent for this reason.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        # One message at a time per process: steps are uneven (a SciCat call vs. packing).
+        "worker_prefetch_multiplier": 1,
+        # Late-acked tasks must stop when their delivery went back to the queue.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Events for Flower: SENT and STARTED states make a chain readable step by step.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_track_started": True,
+        # Our own queue name, so the pipeline never mixes with other Celery apps on the vhost.
+        "task_default_queue": settings.task_queue,
+        # The pipeline needs no results; a Redis backend may be configured for inspection.
+        "result_backend": settings.result_backend,
+        "task_ignore_result": settings.result_backend is None,
+        # Keep the worker's logging format ours (job id on every line).
+        "worker_hijack_root_logger": False,
+    }
+
+
+try:
+    _config = from_settings(load_settings())
+except ConfigError as _exc:  # one clear line, no traceback, when the worker starts
+    sys.exit(f"archiver: configuration error: {_exc}")
+
+globals().update(_config)

@@ -1,0 +1,52 @@
+"""Job-level tasks: in progress, finish, and the failure path (errback + fail task)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from archiver.celery_app import app
+from archiver.plan import ERRBACK_TASK, FAIL_TASK
+from archiver.steps import job as steps
+from tasks.base import StepTask
+
+logger = logging.getLogger(__name__)
+
+#: The fail task keeps trying (transient errors only) until SciCat is back: at the backoff
+#: cap this is days of attempts, so a job is never left in progress by a SciCat outage.
+FAIL_RETRIES = 2000
+
+
+@app.task(bind=True, base=StepTask, name="archiver.job.in_progress")
+def in_progress(self: StepTask, payload: dict[str, Any]) -> None:
+    """Claim the job for this chain and set it ``inProgress``."""
+    ctx = self.context(payload)
+    steps.in_progress(self.client(ctx), ctx, self.log(ctx))
+
+
+@app.task(bind=True, base=StepTask, name="archiver.job.finish")
+def finish(self: StepTask, payload: dict[str, Any]) -> str:
+    """Write the job's final status and result."""
+    ctx = self.context(payload)
+    return steps.finish(self.client(ctx), self.storage(), ctx, self.log(ctx))
+
+
+@app.task(bind=True, base=StepTask, name=FAIL_TASK, retries_allowed=FAIL_RETRIES)
+def fail(self: StepTask, payload: dict[str, Any], reason: str) -> None:
+    """Record a chain's final failure: datasets not left started, job unsuccessful."""
+    ctx = self.context(payload)
+    steps.fail(self.client(ctx), ctx, reason, self.log(ctx))
+
+
+@app.task(name=ERRBACK_TASK)
+def on_step_failure(request: Any, exc: BaseException, traceback: Any) -> None:
+    """Errback of every step. Runs inside the worker whose step failed for good; it only
+    queues :func:`fail`, a task with its own retries, so SciCat calls happen there."""
+    args = getattr(request, "args", None) or ()
+    payload = args[0] if args and isinstance(args[0], dict) else None
+    if payload is None:
+        logger.error("a step failed without a job context (%s): %r", request.task, exc)
+        return
+    reason = f"step {request.task.rsplit('.', 1)[-1]} failed: {steps.describe(exc)}"
+    logger.error("[job %s] %s", payload.get("job_id"), reason)
+    fail.apply_async(args=(payload, reason))

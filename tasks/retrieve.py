@@ -1,0 +1,25 @@
+"""Retrieve tasks: datasets started, retrieve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archiver import runtime
+from archiver.celery_app import app
+from archiver.steps import retrieve as steps
+from tasks.base import StepTask
+
+
+@app.task(bind=True, base=StepTask, name="archiver.retrieve.datasets_started")
+def datasets_started(self: StepTask, payload: dict[str, Any]) -> None:
+    """Mark the retrievable datasets ``started``."""
+    ctx = self.context(payload)
+    steps.datasets_started(self.client(ctx), ctx, self.log(ctx))
+
+
+@app.task(bind=True, base=StepTask, name="archiver.retrieve.retrieve")
+def retrieve(self: StepTask, payload: dict[str, Any]) -> None:
+    """Restore the started datasets through the storage backend."""
+    ctx = self.context(payload)
+    pause = runtime.settings().simulated_seconds
+    steps.retrieve(self.client(ctx), self.storage(), ctx, self.log(ctx), pause)
