@@ -13,33 +13,11 @@ import pytest
 
 from archiver import app
 from archiver.intake.poller import Poller
-from archiver.scicat import DatasetRef, connect
+from archiver.scicat import connect
 from archiver.storage.mock import mock_archive_id
 
 from .conftest import Pipeline, wait_until
-
-
-def seed(pipe: Pipeline, count: int = 3) -> list[str]:
-    pids = []
-    for i in range(count):
-        pid = pipe.emulator.add_dataset(datasetName=f"ds{i}")
-        pipe.emulator.add_origdatablock(
-            pid,
-            files=[
-                {"path": f"raw/f{i}_{n}.dat", "size": 100 + n, "time": "2024-01-01T00:00:00Z"}
-                for n in range(3)
-            ],
-        )
-        pids.append(pid)
-    return pids
-
-
-def submit(pipe: Pipeline, job_type: str, pids: list[str]) -> str:
-    with connect(pipe.settings) as client:
-        job = client.create_job(
-            job_type, [DatasetRef(p) for p in pids], contact_email="ops@example.org"
-        )
-    return job.id
+from .helpers import seed, submit
 
 
 def check_archived(pipe: Pipeline, job_id: str, pids: list[str]) -> None:
