@@ -9,7 +9,7 @@ from typing import Any
 from archiver.emulator import seed
 from archiver.emulator.app import FLAVOURS, App, Config
 from archiver.emulator.auth import TokenBook
-from archiver.emulator.publisher import Publisher
+from archiver.emulator.publisher import make_publisher
 from archiver.emulator.server import EmulatorHTTPServer
 
 PUBLISH_EVENTS = ("create", "update")
@@ -41,7 +41,9 @@ class Emulator:
         self.flavour = flavour
         self.host, self.port = host, port
         style = "loopback" if flavour == "loopback" else "next"
-        publisher = Publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
+        publisher = (
+            make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
+        )
         config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route)
         tokens = TokenBook(accounts, token_ttl, jwt=flavour != "loopback")
         self._app = App(config, tokens, publisher)

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import amqp
+import kombu
 from kombu.utils.url import parse_url
 
 log = logging.getLogger(__name__)
@@ -110,3 +111,46 @@ class Publisher:
                 except Exception:  # noqa: BLE001 - already broken: just drop it
                     pass
             self._drop()
+
+
+class KombuPublisher(Publisher):
+    """Publishes through kombu, for brokers py-amqp cannot reach (``memory://`` in the demo
+    when no RabbitMQ answers). Same topology; kombu labels the body as binary data."""
+
+    def __init__(
+        self, url: str, exchange: str, queue: str, routing_key: str, style: str = "next"
+    ) -> None:
+        super().__init__(url, exchange, queue, routing_key, style)
+        self._kombu: kombu.Connection | None = None
+
+    def _send(self, doc: dict[str, Any]) -> None:
+        if self._kombu is None:
+            self._kombu = kombu.Connection(self.url)
+        exchange = kombu.Exchange(self.exchange, type="topic", durable=True)
+        queue = kombu.Queue(self.queue, exchange, routing_key=self.routing_key, durable=True)
+        producer = kombu.Producer(self._kombu.default_channel)
+        body = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+        producer.publish(
+            body,
+            exchange=exchange,
+            routing_key=self.routing_key,
+            declare=[queue],
+            delivery_mode=2,
+            serializer=None,
+            content_type="application/data",
+            content_encoding="binary",
+        )
+
+    def _drop(self) -> None:
+        conn, self._kombu = getattr(self, "_kombu", None), None
+        if conn is not None:
+            conn.release()
+
+
+def make_publisher(
+    url: str, exchange: str, queue: str, routing_key: str, style: str = "next"
+) -> Publisher:
+    """A publisher for ``url``: py-amqp for amqp URLs (exact backend bytes), else kombu."""
+    if url.split("://", 1)[0] in ("amqp", "amqps", "pyamqp"):
+        return Publisher(url, exchange, queue, routing_key, style)
+    return KombuPublisher(url, exchange, queue, routing_key, style)
