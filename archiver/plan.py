@@ -7,6 +7,7 @@ so a retried or redelivered step never depends on a lost return value.
 
 Archive:  job in progress → datasets started → add DataBlocks → datasets archived → job finished
 Retrieve: job in progress → datasets started → retrieve → job finished
+Reset:    job in progress → datasets reset → job finished
 
 When a step finally fails, the chain stops and the errback queues ``job fail``, which
 writes the outcome to SciCat.
@@ -37,6 +38,11 @@ STEPS: dict[str, tuple[str, ...]] = {
         "archiver.job.in_progress",
         "archiver.retrieve.datasets_started",
         "archiver.retrieve.retrieve",
+        "archiver.job.finish",
+    ),
+    "reset": (
+        "archiver.job.in_progress",
+        "archiver.reset.datasets_reset",
         "archiver.job.finish",
     ),
 }
@@ -86,6 +92,12 @@ def context_for(job: Job, api: str) -> JobContext:
     return JobContext(job.id, job.type, tuple(job.pids), api, destination=destination)
 
 
+def task_id(ctx: JobContext, name: str) -> str:
+    """The Celery task id of one step: job id, step and run, so that every Celery log line
+    and Flower row of the step names its job (``<job id>:<step>:<run>``)."""
+    return f"{ctx.job_id}:{name.rsplit('.', 1)[-1]}:{ctx.run[:12]}"
+
+
 def plan_chain(app: Celery, ctx: JobContext) -> Signature:
     """The chain for ``ctx``, with the failure errback on every step."""
     try:
@@ -93,7 +105,10 @@ def plan_chain(app: Celery, ctx: JobContext) -> Signature:
     except KeyError:
         raise ValueError(f"no plan for job type {ctx.type!r}") from None
     payload = ctx.to_dict()
-    steps = [app.signature(name, args=(payload,), immutable=True) for name in names]
+    steps = [
+        app.signature(name, args=(payload,), immutable=True, task_id=task_id(ctx, name))
+        for name in names
+    ]
     # The errback gets (request, exc, traceback) of the failed step; the context is in
     # request.args, so it needs no arguments of its own.
     return chain(*steps).on_error(app.signature(ERRBACK_TASK))

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from archiver.celery_app import app
-from archiver.plan import ERRBACK_TASK, FAIL_TASK
+from archiver.plan import ERRBACK_TASK, FAIL_TASK, JobContext, task_id
 from archiver.steps import job as steps
 from tasks.base import StepTask
 
@@ -49,4 +49,6 @@ def on_step_failure(request: Any, exc: BaseException, traceback: Any) -> None:
         return
     reason = f"step {request.task.rsplit('.', 1)[-1]} failed: {steps.describe(exc)}"
     logger.error("[job %s] %s", payload.get("job_id"), reason)
-    fail.apply_async(args=(payload, reason))
+    fail.apply_async(
+        args=(payload, reason), task_id=task_id(JobContext.from_dict(payload), FAIL_TASK)
+    )
