@@ -23,6 +23,7 @@ from typing import Any
 from celery import Celery, chain
 from celery.canvas import Signature
 
+from archiver.flower_names import step_options
 from archiver.scicat.base import Job
 
 #: Task names of each job type's steps, in order.
@@ -106,7 +107,13 @@ def plan_chain(app: Celery, ctx: JobContext) -> Signature:
         raise ValueError(f"no plan for job type {ctx.type!r}") from None
     payload = ctx.to_dict()
     steps = [
-        app.signature(name, args=(payload,), immutable=True, task_id=task_id(ctx, name))
+        app.signature(
+            name,
+            args=(payload,),
+            immutable=True,
+            task_id=task_id(ctx, name),
+            **step_options(name, payload),
+        )
         for name in names
     ]
     # The errback gets (request, exc, traceback) of the failed step; the context is in

@@ -63,7 +63,9 @@ class StepTask(Task):
                 delay,
                 exc,
             )
-            raise self.retry(exc=exc, countdown=delay, max_retries=allowed) from None
+            raise self.retry(
+                exc=exc, countdown=delay, max_retries=allowed, argsrepr=self.request.argsrepr
+            ) from None
 
     # helpers for the task bodies --------------------------------------------------------
     @staticmethod
