@@ -3,6 +3,6 @@
 Importing this package registers every task with ``archiver.app``.
 """
 
-from tasks import archive, job, retrieve
+from tasks import archive, job, reset, retrieve
 
-__all__ = ["archive", "job", "retrieve"]
+__all__ = ["archive", "job", "reset", "retrieve"]

@@ -18,7 +18,7 @@ from archiver.errors import MessageError
 from archiver.scicat.base import SUBMITTED, DatasetRef, Job
 
 #: Job types the pipeline runs.
-HANDLED_TYPES = frozenset({"archive", "retrieve"})
+HANDLED_TYPES = frozenset({"archive", "retrieve", "reset"})
 #: Largest body accepted; SciCat job documents are a few kilobytes.
 MAX_BODY_BYTES = 1024 * 1024
 #: Longest job id or pid accepted.

@@ -8,7 +8,7 @@ from typing import Any
 from archiver.errors import ArchiverError, NotFoundError, SciCatError
 from archiver.plan import JobContext
 from archiver.scicat.base import FINISHED_FAILED, IN_PROGRESS, SciCatClient
-from archiver.steps import archive, retrieve
+from archiver.steps import archive, reset, retrieve
 from archiver.steps.marks import JobLog
 from archiver.steps.outcome import DatasetOutcome, job_status, status_line
 from archiver.storage.base import Storage
@@ -16,7 +16,13 @@ from archiver.storage.base import Storage
 #: Key in ``jobResultObject`` naming the chain run that owns an in-progress job.
 RUN_KEY = "archiver"
 
-VERBS = {"archive": ("Archiving", "archived"), "retrieve": ("Retrieving", "retrieved")}
+VERBS = {
+    "archive": ("Archiving", "archived"),
+    "retrieve": ("Retrieving", "retrieved"),
+    "reset": ("Resetting", "reset"),
+}
+#: The step module that classifies and abandons datasets, per job type.
+STEP_MODULES = {"archive": archive, "retrieve": retrieve, "reset": reset}
 
 
 class ChainStop(ArchiverError):
@@ -79,7 +85,7 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
     except NotFoundError:
         log.error("job no longer exists in SciCat; nothing to record")
         return
-    step = archive if ctx.type == "archive" else retrieve
+    step = STEP_MODULES.get(ctx.type, retrieve)
     errors = []
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
@@ -102,7 +108,7 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
 def _outcomes(
     client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog
 ) -> list[DatasetOutcome]:
-    step = archive if ctx.type == "archive" else retrieve
+    step = STEP_MODULES.get(ctx.type, retrieve)
     outcomes = []
     for pid in ctx.pids:
         try:

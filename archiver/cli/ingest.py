@@ -1,0 +1,113 @@
+"""``archiver ingest PATH``: one dataset folder into SciCat (dataset + OrigDatablocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from archiver.cli.main import CLIContext
+from archiver.ingest.ingest import DRY_RUN, SKIPPED, IngestOptions, ingest_folder, json_emitter
+from archiver.ingest.scan import CHECKSUMS
+from archiver.scicat import SciCatClient
+
+DEFAULT_MAX_FILES = 10_000
+DEFAULT_MAX_BYTES = 50 * 1024**3
+
+
+def ingest_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``ingest`` and ``batch`` share."""
+    options = [
+        click.option(
+            "--checksum", type=click.Choice(CHECKSUMS), default="sha256", show_default=True,
+            help="per-file checksum algorithm (none: no checksums)",
+        ),
+        click.option(
+            "--max-files", type=click.IntRange(min=1), default=DEFAULT_MAX_FILES,
+            show_default=True, help="most files in one OrigDatablock",
+        ),
+        click.option(
+            "--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
+            show_default=True, help="largest total size of one OrigDatablock, in bytes",
+        ),
+        click.option(
+            "--skip-existing", is_flag=True,
+            help="skip a folder already in SciCat (same sourceFolder)",
+        ),
+        click.option(
+            "--no-attachments", "no_attachments", is_flag=True,
+            help="do not send the attachments listed in transfer.yaml",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def options_from(flags: dict[str, Any], dry_run: bool = False) -> IngestOptions:
+    return IngestOptions(
+        checksum=flags["checksum"],
+        max_files=flags["max_files"],
+        max_bytes=flags["max_bytes"],
+        skip_existing=flags["skip_existing"],
+        dry_run=dry_run,
+        attachments=not flags["no_attachments"],
+    )
+
+
+def _dry_run_client(obj: CLIContext) -> tuple[SciCatClient | None, str]:
+    """A dry run talks to SciCat only when it is configured (to detect its generation and
+    to look existing datasets up); otherwise bodies are built for ``--scicat-api``."""
+    from archiver.cli.jobs import scicat_client
+
+    settings = obj.settings
+    if settings.scicat_url and (settings.scicat_token or settings.scicat_password):
+        client = scicat_client(obj)
+        return client, client.generation
+    api = settings.scicat_api
+    return None, "next" if api == "auto" else api
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@ingest_options
+@click.option("--dry-run", is_flag=True, help="print the requests as JSON lines; send nothing")
+@click.pass_obj
+def ingest_command(obj: CLIContext, path: str, dry_run: bool, **flags: Any) -> None:
+    """Create a raw dataset and its OrigDatablock(s) from PATH/transfer.yaml.
+
+    transfer.yaml is checked first (every problem listed with its line). Files get their
+    real size, modification time and a checksum; large folders are split over several
+    OrigDatablocks. If anything fails after the dataset was created, it is deleted again.
+    Prints the new dataset's pid.
+
+    \b
+    archiver --scicat-user ingestor --scicat-password-file pw ingest /data/run42
+    """
+    from archiver.cli.jobs import scicat_client
+
+    options = options_from(flags, dry_run)
+    if dry_run:
+        client, generation = _dry_run_client(obj)
+    else:
+        client = scicat_client(obj)
+        generation = client.generation
+    try:
+        result = ingest_folder(client, path, options, json_emitter(click.echo), generation)
+    finally:
+        if client is not None:
+            client.close()
+    if result.skipped_entries:
+        click.echo(f"not listed (links or special files): {len(result.skipped_entries)}", err=True)
+    if result.status == SKIPPED:
+        click.echo(f"skipped {result.folder}: {result.reason}", err=True)
+        click.echo(result.pid)
+        return
+    what = "would send" if result.status == DRY_RUN else f"dataset {result.pid}:"
+    click.echo(
+        f"{what} {result.files} files, {result.size} bytes in {result.blocks} OrigDatablock(s)",
+        err=True,
+    )
+    if result.status != DRY_RUN:
+        click.echo(result.pid)

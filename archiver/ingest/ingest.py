@@ -1,0 +1,186 @@
+"""Ingest one dataset folder: dataset, OrigDatablock(s), attachments; all or nothing.
+
+Order of work: check ``transfer.yaml`` and count the files (no SciCat call yet), optionally
+look the folder up by ``sourceFolder``, create the dataset, then one OrigDatablock per block
+of files (checksums computed block by block) and the attachments. If any call after the
+dataset's creation fails, the dataset is deleted again and :class:`IngestError` says what
+failed and whether the clean-up worked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import ArchiverError
+from archiver.ingest import build, scan
+from archiver.ingest.transfer import TransferSpec, load_transfer
+from archiver.scicat.base import SciCatClient
+from archiver.scicat.http import segment
+
+log = logging.getLogger("archiver.ingest")
+
+INGESTED, SKIPPED, DRY_RUN = "ingested", "skipped", "dry-run"
+
+
+class IngestError(ArchiverError):
+    """An ingest failed; ``pid`` is the dataset left behind if the clean-up failed too."""
+
+    def __init__(self, message: str, pid: str | None = None) -> None:
+        self.pid = pid
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to ingest: checksum algorithm, OrigDatablock limits, behaviour switches."""
+
+    checksum: str = "sha256"
+    max_files: int = 10_000
+    max_bytes: int = 50 * 1024**3
+    skip_existing: bool = False
+    dry_run: bool = False
+    attachments: bool = True
+
+
+@dataclass
+class IngestResult:
+    """What happened to one folder."""
+
+    folder: Path
+    status: str
+    pid: str | None = None
+    files: int = 0
+    size: int = 0
+    blocks: int = 0
+    reason: str = ""
+    skipped_entries: list[str] = field(default_factory=list)
+
+
+#: Receives each request a dry run would send: ``(method, what, body)``.
+Emit = Callable[[str, str, Mapping[str, Any]], None]
+
+
+def json_emitter(write: Callable[[str], None]) -> Emit:
+    """An :data:`Emit` writing one JSON object per request (one line each)."""
+
+    def emit(method: str, what: str, body: Mapping[str, Any]) -> None:
+        write(json.dumps({"method": method, "request": what, "body": body}))
+
+    return emit
+
+
+def ingest_folder(
+    client: SciCatClient | None,
+    folder: str | Path,
+    options: IngestOptions,
+    emit: Emit | None = None,
+    generation: str | None = None,
+) -> IngestResult:
+    """Ingest ``folder``. ``client`` may be ``None`` only for a dry run (no look-up then)."""
+    spec = load_transfer(folder)
+    found = scan.totals(spec.folder)
+    result = IngestResult(spec.folder, INGESTED, files=found.files, size=found.size)
+    result.skipped_entries = found.skipped
+    if found.files == 0:
+        raise IngestError(f"{spec.folder}: no files to ingest besides transfer.yaml")
+    if options.skip_existing and client is not None:
+        existing = client.find_datasets({"sourceFolder": str(spec.folder)}, limit=1)
+        if existing:
+            result.status, result.pid = SKIPPED, str(existing[0].get("pid"))
+            result.reason = f"already in SciCat as {result.pid}"
+            return result
+    gen = generation or (client.generation if client is not None else "next")
+    body = build.dataset_body(spec, found, gen)
+    if options.dry_run:
+        _dry_run(spec, body, options, gen, emit or json_emitter(print), result)
+        return result
+    if client is None:
+        raise IngestError("a SciCat client is needed unless --dry-run is given")
+    created = client.create_dataset(body)
+    result.pid = str(created["pid"])
+    log.info("dataset %s created for %s", result.pid, spec.folder)
+    try:
+        _fill(client, spec, created, options, gen, result)
+    except BaseException as exc:  # also Ctrl-C: never leave a half-made dataset
+        error = _rolled_back(client, result.pid, exc)
+        if not isinstance(exc, Exception):
+            raise
+        raise error from exc
+    return result
+
+
+def _fill(
+    client: SciCatClient,
+    spec: TransferSpec,
+    dataset: Mapping[str, Any],
+    options: IngestOptions,
+    gen: str,
+    result: IngestResult,
+) -> None:
+    pid = str(dataset["pid"])
+    files = size = 0
+    for block in scan.blocks(spec.folder, options.checksum, options.max_files, options.max_bytes):
+        client.create_origdatablock(
+            pid, build.origdatablock_body(block, options.checksum, dataset, gen)
+        )
+        result.blocks += 1
+        files, size = files + len(block.files), size + block.size
+    result.files, result.size = files, size
+    if options.attachments:
+        for attachment in spec.attachments:
+            post_attachment(client, pid, build.attachment_body(attachment, dataset))
+
+
+def _dry_run(
+    spec: TransferSpec,
+    body: Mapping[str, Any],
+    options: IngestOptions,
+    gen: str,
+    emit: Emit,
+    result: IngestResult,
+) -> None:
+    emit("POST", "dataset", body)
+    for block in scan.blocks(spec.folder, options.checksum, options.max_files, options.max_bytes):
+        emit("POST", "origdatablock", build.origdatablock_body(block, options.checksum, body, gen))
+        result.blocks += 1
+    if options.attachments:
+        for attachment in spec.attachments:
+            emit("POST", "attachment", build.attachment_body(attachment, body))
+    result.status = DRY_RUN
+
+
+def _rolled_back(client: SciCatClient, pid: str, exc: BaseException) -> IngestError:
+    reason = str(exc) or type(exc).__name__
+    try:
+        client.delete_dataset(pid)
+    except Exception as cleanup:  # noqa: BLE001 - reported, the original error wins
+        log.error("could not delete dataset %s after a failed ingest: %s", pid, cleanup)
+        return IngestError(
+            f"ingest failed ({reason}) and the dataset {pid} could NOT be deleted "
+            f"({cleanup}); delete it by hand",
+            pid,
+        )
+    log.warning("ingest failed, dataset %s deleted again: %s", pid, reason)
+    return IngestError(f"ingest failed, dataset {pid} deleted again: {reason}")
+
+
+def post_attachment(client: SciCatClient, pid: str, body: Mapping[str, Any]) -> Any:
+    """Create an attachment of dataset ``pid``.
+
+    The :class:`SciCatClient` interface has no attachment call yet, so this uses the
+    adapter's HTTP transport with the generation's path.
+    """
+    method = getattr(client, "create_attachment", None)
+    if callable(method):
+        return method(pid, body)
+    http = getattr(client, "http", None)
+    if http is None:
+        raise IngestError(f"the {client.generation} client cannot create attachments")
+    base = "Datasets" if client.generation == "loopback" else "datasets"
+    path = f"/api/v3/{base}/{segment(pid)}/attachments"
+    return http.call("POST", path, "create attachment", json_body=dict(body))
