@@ -129,11 +129,17 @@ def config_command(obj: CLIContext, markdown: bool) -> None:
 
 def _register() -> None:
     """Attach every subcommand module's command to the group."""
-    from archiver.cli import emulator, intake
+    from archiver.cli import batch, demo, emulator, health, ingest, intake, jobs, reset
 
+    cli.add_command(demo.demo_command)
     cli.add_command(emulator.emulator_command)
+    cli.add_command(health.health_command)
     cli.add_command(intake.bridge_command)
     cli.add_command(intake.poll_command)
+    cli.add_command(ingest.ingest_command)
+    cli.add_command(jobs.job_group)
+    cli.add_command(batch.batch_command)
+    cli.add_command(reset.reset_command)
 
 
 _register()
