@@ -57,6 +57,13 @@ def _with_relations(app: Any, doc: dict[str, Any], names: list[str]) -> dict[str
     return doc
 
 
+def create_attachment(app: Any, req: Request) -> tuple[int, Any]:
+    """LoopBack's relation route: lenient about keys, answers 200."""
+    body = req.object_body()
+    body.pop("datasetId", None)
+    return 200, app.store.add_attachment(req.params["pid"], body, req.username)
+
+
 def create_dataset(app: Any, req: Request) -> tuple[int, Any]:
     body = req.object_body()
     _require(body, _DATASET_REQUIRED)
@@ -237,6 +244,7 @@ def routes() -> list[Route]:
         Route("POST", f"{base}/Datasets/{{pid}}/origdatablocks", create_orig),
         Route("POST", f"{base}/OrigDatablocks", create_orig),
         Route("GET", f"{base}/OrigDatablocks", list_orig),
+        Route("POST", f"{base}/Datasets/{{pid}}/attachments", create_attachment),
         Route("GET", f"{base}/Datasets/{{pid}}/datablocks", list_blocks),
         Route("POST", f"{base}/Datasets/{{pid}}/datablocks", create_block),
         Route("DELETE", f"{base}/Datasets/{{pid}}/datablocks/{{id}}", delete_block),

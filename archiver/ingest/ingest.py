@@ -20,7 +20,6 @@ from archiver.errors import ArchiverError
 from archiver.ingest import build, scan
 from archiver.ingest.transfer import TransferSpec, load_transfer
 from archiver.scicat.base import SciCatClient
-from archiver.scicat.http import segment
 
 log = logging.getLogger("archiver.ingest")
 
@@ -133,7 +132,7 @@ def _fill(
     result.files, result.size = files, size
     if options.attachments:
         for attachment in spec.attachments:
-            post_attachment(client, pid, build.attachment_body(attachment, dataset))
+            client.create_attachment(pid, build.attachment_body(attachment, dataset))
 
 
 def _dry_run(
@@ -167,20 +166,3 @@ def _rolled_back(client: SciCatClient, pid: str, exc: BaseException) -> IngestEr
         )
     log.warning("ingest failed, dataset %s deleted again: %s", pid, reason)
     return IngestError(f"ingest failed, dataset {pid} deleted again: {reason}")
-
-
-def post_attachment(client: SciCatClient, pid: str, body: Mapping[str, Any]) -> Any:
-    """Create an attachment of dataset ``pid``.
-
-    The :class:`SciCatClient` interface has no attachment call yet, so this uses the
-    adapter's HTTP transport with the generation's path.
-    """
-    method = getattr(client, "create_attachment", None)
-    if callable(method):
-        return method(pid, body)
-    http = getattr(client, "http", None)
-    if http is None:
-        raise IngestError(f"the {client.generation} client cannot create attachments")
-    base = "Datasets" if client.generation == "loopback" else "datasets"
-    path = f"/api/v3/{base}/{segment(pid)}/attachments"
-    return http.call("POST", path, "create attachment", json_body=dict(body))

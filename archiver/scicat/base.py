@@ -119,6 +119,10 @@ class SciCatClient(abc.ABC):
         Returns the whole lifecycle after the update.
         """
 
+    @abc.abstractmethod
+    def create_attachment(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Attach a caption and a thumbnail (data URI) to dataset ``pid``."""
+
     # -- OrigDatablocks ------------------------------------------------------------------
     @abc.abstractmethod
     def list_origdatablocks(self, pid: str) -> list[dict[str, Any]]: ...

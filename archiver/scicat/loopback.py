@@ -123,6 +123,10 @@ class LoopBackClient(SciCatClient):
         docs = self.http.call("GET", path, "list origdatablocks")
         return docs if isinstance(docs, list) else []
 
+    def create_attachment(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"{API}/Datasets/{segment(pid)}/attachments"
+        return self.http.call("POST", path, "create attachment", json_body=dict(body))
+
     def create_origdatablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{API}/Datasets/{segment(pid)}/origdatablocks"
         return self.http.call("POST", path, "create origdatablock", json_body=dict(body))

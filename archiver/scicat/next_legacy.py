@@ -142,6 +142,10 @@ class NextLegacyClient(SciCatClient):
             self.http.call("GET", self._ds(pid, "/origdatablocks"), "list origdatablocks")
         )
 
+    def create_attachment(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        path = self._ds(pid, "/attachments")
+        return self.http.call("POST", path, "create attachment", json_body=dict(body))
+
     def create_origdatablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = self._ds(pid, "/origdatablocks")
         return self.http.call("POST", path, "create origdatablock", json_body=dict(body))

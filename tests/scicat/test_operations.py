@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from archiver.errors import NotFoundError
 from archiver.scicat import FINISHED_OK, IN_PROGRESS, SUBMITTED, DatasetRef
@@ -154,3 +155,12 @@ def test_loopback_lists_the_datasets_of_a_job(emu, client):
     pid = emu.add_dataset()
     job_id = emu.add_job("archive", [pid])
     assert [d["pid"] for d in client.job_datasets(job_id)] == [pid]
+
+
+def test_an_attachment_is_created_on_the_dataset(emu, client):
+    pid = emu.add_dataset()
+    body = {"caption": "preview", "thumbnail": "data:image/png;base64,AA==", "ownerGroup": "g"}
+    client.create_attachment(pid, body)
+    [stored] = requests.get(f"{emu.url}/emulator/state", timeout=5).json()["attachments"]
+    assert stored["datasetId"] == pid and stored["caption"] == "preview"
+    assert any(p.endswith(f"{pid.replace('/', '%2F')}/attachments") for p in paths(emu, "POST"))
