@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from archiver.cli.context import CLIContext
 from archiver.cli.ingest import ingest_options, options_from
-from archiver.cli.main import CLIContext
 
 
 @click.command("batch")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 
 
 @click.command("demo")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import click
 import kombu
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 from archiver.errors import ArchiverError
 from archiver.scicat import connect
 from archiver.scicat.detect import detect_generation

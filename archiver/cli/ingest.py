@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 from archiver.ingest.ingest import DRY_RUN, SKIPPED, IngestOptions, ingest_folder, json_emitter
 from archiver.ingest.scan import CHECKSUMS
 from archiver.scicat import SciCatClient

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 from archiver.scicat import FINISHED_OK, DatasetRef, SciCatClient, connect
 
 #: Exit code of ``job watch`` when the job did not finish in time (like timeout(1)).

@@ -10,33 +10,19 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
+from archiver.cli.context import CLIContext
 from archiver.errors import ArchiverError, ConfigError
-from archiver.settings import TABLE, Settings, load_settings
+from archiver.settings import TABLE
 
 #: Exit code for configuration errors (sysexits EX_CONFIG).
 EXIT_CONFIG = 78
 #: Exit code for any other archiver error.
 EXIT_FAILURE = 1
-
-
-@dataclass
-class CLIContext:
-    """What every subcommand shares: raw global flags and the settings built from them."""
-
-    flags: dict[str, Any] = field(default_factory=dict)
-    _settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(overrides=self.flags)
-        return self._settings
 
 
 def _read_secret_file(path: str | None, option: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archiver.cli.main import CLIContext
+from archiver.cli.context import CLIContext
 from archiver.errors import NotFoundError, SciCatError
 
 

@@ -12,9 +12,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.errors import NotFoundError, PermanentSciCatError, PermanentStorageError
+from archiver.errors import PermanentSciCatError, PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
+from archiver.steps.datasets import find_dataset, remove_datablocks
 from archiver.steps.marks import (
     ARCHIVE_FAILED,
     MISSING_FILES,
@@ -39,7 +40,7 @@ def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None
     does not exist or is not archivable is left untouched and reported at the end."""
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
-        dataset = _get(client, pid)
+        dataset = find_dataset(client, pid)
         if dataset is None:
             dlog.warning("dataset does not exist; reported as a user error")
             continue
@@ -69,7 +70,7 @@ def add_datablocks(
     """Register each started dataset's DataBlocks, creating only those not there yet."""
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
-        dataset = _get(client, pid)
+        dataset = find_dataset(client, pid)
         if dataset is None or archive_state(dataset, ctx.job_id) != STARTED:
             continue
         if pause:
@@ -77,12 +78,12 @@ def add_datablocks(
         try:
             created, total = _register_blocks(client, storage, dataset)
         except PermanentStorageError as exc:
-            _remove_blocks(client, pid)
+            remove_datablocks(client, pid)
             _set(client, pid, ctx, MISSING_FILES, str(exc), error="user")
             dlog.warning("storage refused the dataset: %s", exc)
             continue
         except PermanentSciCatError as exc:
-            _remove_blocks(client, pid)
+            remove_datablocks(client, pid)
             _set(client, pid, ctx, ARCHIVE_FAILED, str(exc), error="system")
             dlog.error("DataBlocks could not be registered: %s", exc)
             continue
@@ -107,7 +108,7 @@ def _register_blocks(
 def datasets_archived(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
     """Mark each started dataset archived: retrievable, not archivable, on archive disk."""
     for pid in ctx.pids:
-        dataset = _get(client, pid)
+        dataset = find_dataset(client, pid)
         if dataset is None or archive_state(dataset, ctx.job_id) != STARTED:
             continue
         client.update_lifecycle(
@@ -166,17 +167,10 @@ def abandon(
     if archive_state(dataset, ctx.job_id) != STARTED:
         return False
     pid = str(dataset["pid"])
-    _remove_blocks(client, pid)
+    remove_datablocks(client, pid)
     _set(client, pid, ctx, ARCHIVE_FAILED, reason, error="system")
     log.error("archive failed: %s", reason)
     return True
-
-
-def _remove_blocks(client: SciCatClient, pid: str) -> None:
-    for block in client.list_datablocks(pid):
-        block_id = block.get("_id") or block.get("id")
-        if block_id:
-            client.delete_datablock(pid, str(block_id))
 
 
 def _set(
@@ -189,10 +183,3 @@ def _set(
         "archiveReturnMessage": mark(ctx.job_id, message, **({"error": error} if error else {})),
     }
     client.update_lifecycle(pid, changes)
-
-
-def _get(client: SciCatClient, pid: str) -> dict[str, Any] | None:
-    try:
-        return client.get_dataset(pid)
-    except NotFoundError:
-        return None

@@ -9,6 +9,7 @@ from archiver.errors import ArchiverError, NotFoundError, SciCatError
 from archiver.plan import JobContext
 from archiver.scicat.base import FINISHED_FAILED, IN_PROGRESS, SciCatClient
 from archiver.steps import archive, reset, retrieve
+from archiver.steps.datasets import find_dataset
 from archiver.steps.marks import JobLog
 from archiver.steps.outcome import DatasetOutcome, job_status, status_line
 from archiver.storage.base import Storage
@@ -88,12 +89,8 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
     step = STEP_MODULES.get(ctx.type, retrieve)
     errors = []
     for pid in ctx.pids:
-        dlog = log.for_dataset(pid)
-        try:
-            dataset = client.get_dataset(pid)
-        except NotFoundError:
-            continue
-        if step.abandon(client, dataset, ctx, reason, dlog):
+        dataset = find_dataset(client, pid)
+        if dataset is not None and step.abandon(client, dataset, ctx, reason, log.for_dataset(pid)):
             errors.append(
                 {"pid": pid, "code": step.SYSTEM_FAILURE, "kind": "system", "message": reason}
             )
@@ -111,12 +108,11 @@ def _outcomes(
     step = STEP_MODULES.get(ctx.type, retrieve)
     outcomes = []
     for pid in ctx.pids:
-        try:
-            dataset = client.get_dataset(pid)
-        except NotFoundError:
+        dataset = find_dataset(client, pid)
+        if dataset is None:
             outcomes.append(DatasetOutcome(pid, "user", "datasetNotFound", "no such dataset"))
-            continue
-        outcomes.append(step.outcome(client, storage, dataset, ctx, log.for_dataset(pid)))
+        else:
+            outcomes.append(step.outcome(client, storage, dataset, ctx, log.for_dataset(pid)))
     return outcomes
 
 

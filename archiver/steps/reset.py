@@ -14,6 +14,7 @@ from typing import Any
 from archiver.errors import NotFoundError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
+from archiver.steps.datasets import remove_datablocks
 from archiver.steps.marks import DATASET_CREATED, JobLog, lifecycle
 from archiver.steps.outcome import DatasetOutcome
 from archiver.storage.base import Storage
@@ -45,16 +46,7 @@ def reset_dataset(client: SciCatClient, pid: str) -> int:
 
     Raises :class:`~archiver.errors.NotFoundError` when the dataset does not exist.
     """
-    removed = 0
-    for block in client.list_datablocks(pid):
-        block_id = block.get("_id") or block.get("id")
-        if not block_id:
-            continue
-        try:
-            client.delete_datablock(pid, str(block_id))
-        except NotFoundError:
-            continue  # deleted meanwhile (a repeated step): the goal is reached
-        removed += 1
+    removed = remove_datablocks(client, pid)
     if not is_reset(client.get_dataset(pid)):
         client.update_lifecycle(pid, RESET_LIFECYCLE)
     return removed

@@ -10,9 +10,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.errors import NotFoundError, PermanentSciCatError, PermanentStorageError
+from archiver.errors import PermanentSciCatError, PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
+from archiver.steps.datasets import find_dataset
 from archiver.steps.marks import (
     RETRIEVE_FAILED,
     RETRIEVED,
@@ -34,7 +35,7 @@ def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None
     """Mark each retrievable dataset ``started``; others are reported at the end."""
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
-        dataset = _get(client, pid)
+        dataset = find_dataset(client, pid)
         if dataset is None:
             dlog.warning("dataset does not exist; reported as a user error")
             continue
@@ -59,7 +60,7 @@ def retrieve(
     """Bring back each started dataset and record where it landed."""
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
-        dataset = _get(client, pid)
+        dataset = find_dataset(client, pid)
         if dataset is None or retrieve_state(dataset, ctx.job_id) != STARTED:
             continue
         if pause:
@@ -142,10 +143,3 @@ def _fail(client: SciCatClient, pid: str, ctx: JobContext, message: str, error: 
             "retrieveReturnMessage": mark(ctx.job_id, message, error=error),
         },
     )
-
-
-def _get(client: SciCatClient, pid: str) -> dict[str, Any] | None:
-    try:
-        return client.get_dataset(pid)
-    except NotFoundError:
-        return None

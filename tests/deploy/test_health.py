@@ -14,11 +14,6 @@ from archiver.cli.health import check_broker, scrub
 from archiver.cli.main import cli
 from archiver.settings import TABLE, Settings, normalise_scicat_url
 
-if "health" not in cli.commands:  # until the lead registers it in archiver/cli/main.py
-    from archiver.cli.health import health_command
-
-    cli.add_command(health_command)
-
 ADMIN = ("admin", "2jf70TPNZsS")
 BROKER_PW = "guest"
 

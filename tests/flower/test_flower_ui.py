@@ -21,19 +21,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from celery.canvas import Signature
 from pipeline.conftest import wait_until
 from pipeline.helpers import seed, submit
 
-import archiver.intake.handler
-from archiver.flower_names import TASKS_COLUMNS, step_options
+from archiver.flower_names import TASKS_COLUMNS
 from archiver.plan import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,19 +54,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def with_flower_names(plan: Callable[..., Signature]) -> Callable[..., Signature]:
-    """``plan_chain`` with the display options on every step (no-op once plan.py sets them)."""
-
-    def planned(app: Any, ctx: Any) -> Signature:
-        sig = plan(app, ctx)
-        for step in sig.tasks:
-            if "argsrepr" not in step.options:
-                step.options.update(step_options(step.task, step.args[0]))
-        return sig
-
-    return planned
 
 
 @pytest.fixture
@@ -153,11 +138,8 @@ def test_flower_without_credentials_is_refused(flower):
     assert requests.get(flower + "/api/tasks", timeout=5).status_code == 401
 
 
-def test_flower_lists_the_steps_of_a_job_with_their_states(flower, pipeline_factory, monkeypatch):
+def test_flower_lists_the_steps_of_a_job_with_their_states(flower, pipeline_factory):
     browser = chromium_path()  # fail early, before any work, when Chromium is missing
-    monkeypatch.setattr(
-        archiver.intake.handler, "plan_chain", with_flower_names(archiver.intake.handler.plan_chain)
-    )
     pipe = pipeline_factory()
     pids = seed(pipe, count=2)
     job_id = submit(pipe, "archive", pids)

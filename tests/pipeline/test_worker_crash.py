@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def start_worker_process(pipe: Pipeline, log: Path) -> subprocess.Popen:
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        # a name of its own: the remote-control queue of a worker name is exclusive
+        "--hostname",
+        f"crash-test-{uuid.uuid4().hex[:8]}@%h",
     ]
     return subprocess.Popen(
         command,
