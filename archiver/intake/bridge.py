@@ -48,15 +48,17 @@ class MessageHandler:
     def __call__(self, message: Any) -> None:
         try:
             outcome, reason = self.intake.handle_body(message.body)
-        except Exception as exc:  # noqa: BLE001 - the broker or Celery refused the chain
-            logger.error("could not start the chain (%s); message returned to the queue", exc)
+            if outcome == "quarantine":
+                quarantine(message.channel, self.settings, message, reason)
+                logger.warning("unusable job message quarantined: %s", reason)
+        except Exception as exc:  # noqa: BLE001 - the broker refused the chain or the copy
+            logger.error("could not handle the message (%s); it goes back to the queue", exc)
             self.counts["requeued"] += 1
             time.sleep(REQUEUE_PAUSE)
+            # If the connection itself is gone this raises too, and kombu reconnects; the
+            # broker then redelivers the unacknowledged message.
             message.requeue()
             return
-        if outcome == "quarantine":
-            logger.warning("unusable job message quarantined: %s", reason)
-            quarantine(message.channel, self.settings, message, reason)
         self.counts[outcome] += 1
         message.ack()
 

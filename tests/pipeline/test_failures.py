@@ -185,3 +185,27 @@ def test_unusable_messages_are_quarantined_with_a_reason_and_the_bridge_stays_up
     assert "not an object" in reasons[b"[1,2,3]"]
     assert "no id" in reasons[b'{"type":"archive"}']
     assert pipe.bridge.ready
+
+
+def test_a_failed_quarantine_copy_returns_the_message_and_the_bridge_goes_on(
+    pipeline_factory, monkeypatch
+):
+    import archiver.intake.bridge as bridge_module
+
+    real = bridge_module.quarantine
+    failures = []
+
+    def flaky(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("quarantine queue unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bridge_module, "quarantine", flaky)
+    monkeypatch.setattr(bridge_module, "REQUEUE_PAUSE", 0.0)
+    pipe = pipeline_factory(flavour="next")
+    publish_raw(pipe, b"not json")
+    wait_until(lambda: pipe.bridge.handler.counts["quarantine"] == 1, what="the second attempt")
+    assert pipe.bridge.handler.counts["requeued"] == 1
+    pids = seed(pipe, 1)
+    assert pipe.wait_finished(submit(pipe, "archive", pids))["statusCode"] == "finishedSuccessful"
