@@ -19,96 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import ConfigError
-
-API_CHOICES = ("auto", "loopback", "next-legacy", "next")
-STORAGE_CHOICES = ("mock",)
-
-
-def _parse_str(value: str) -> str:
-    return value.strip()
-
-
-def _parse_int(value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise ValueError(f"must be an integer, got {value!r}") from None
-    if number < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
-    return number
-
-
-def _parse_positive_int(value: str) -> int:
-    number = _parse_int(value)
-    if number == 0:
-        raise ValueError("must be at least 1, got 0")
-    return number
-
-
-def _parse_float(value: str) -> float:
-    try:
-        number = float(value.strip())
-    except ValueError:
-        raise ValueError(f"must be a number, got {value!r}") from None
-    if number < 0 or number != number:
-        raise ValueError(f"must be a non-negative number, got {value!r}")
-    return number
-
-
-def _parse_bool(value: str) -> bool:
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"must be true or false, got {value!r}")
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        text = value.strip().lower()
-        if text not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
-        return text
-
-    return parse
-
-
-def normalise_scicat_url(value: str) -> str:
-    """Return the server root of a SciCat base URL.
-
-    ``http://host:3000``, ``http://host:3000/``, ``http://host:3000/api/v3`` and
-    ``http://host:3000/api/v3/`` all give ``http://host:3000``. A path before ``/api``
-    (a reverse-proxy prefix) is kept.
-    """
-    text = value.strip()
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"must be an http(s) URL such as http://backend:3000/api/v3/, got {text!r}"
-        )
-    if parts.username or parts.password:
-        raise ValueError("must not contain credentials; use ARCHIVER_SCICAT_USER/PASSWORD")
-    path = parts.path.rstrip("/")
-    for suffix in ("/api/v3", "/api/v4", "/api"):
-        if path.lower().endswith(suffix):
-            path = path[: -len(suffix)]
-            break
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
-
-
-def _parse_broker(value: str) -> str:
-    text = value.strip()
-    if not text:
-        raise ValueError("must be a host name or an amqp:// URL")
-    if "://" in text:
-        parts = urllib.parse.urlsplit(text)
-        if parts.scheme not in ("amqp", "amqps", "pyamqp", "memory", "filesystem", "redis"):
-            raise ValueError(f"has an unsupported scheme {parts.scheme!r}")
-        return text
-    if "/" in text or " " in text:
-        raise ValueError(f"must be a host name (optionally host:port) or a URL, got {text!r}")
-    return text
+from archiver.setting_values import (
+    API_CHOICES,
+    CHECKSUM_CHOICES,
+    STORAGE_CHOICES,
+    _choice,
+    _parse_bool,
+    _parse_broker,
+    _parse_float,
+    _parse_folder,
+    _parse_int,
+    _parse_path_map,
+    _parse_paths,
+    _parse_positive_int,
+    _parse_str,
+    normalise_scicat_url,
+)
 
 
 @dataclass(frozen=True)
@@ -242,7 +168,7 @@ TABLE: tuple[Setting, ...] = (
     Setting(
         "storage",
         "ARCHIVER_STORAGE",
-        "storage backend: mock (moves no data)",
+        "storage backend: mock (moves no data) or filesystem (tars under ARCHIVER_ARCHIVE_ROOT)",
         "mock",
         _choice(STORAGE_CHOICES),
     ),
@@ -259,6 +185,56 @@ TABLE: tuple[Setting, ...] = (
         "most files listed in one DataBlock",
         5000,
         _parse_positive_int,
+    ),
+    Setting(
+        "archive_root",
+        "ARCHIVER_ARCHIVE_ROOT",
+        "filesystem storage: folder the tar files are written under",
+        None,
+        _parse_folder,
+    ),
+    Setting(
+        "retrieve_root",
+        "ARCHIVER_RETRIEVE_ROOT",
+        "filesystem storage: folder retrievals go to (<root>/<job id>/<pid>/)",
+        None,
+        _parse_folder,
+    ),
+    Setting(
+        "retrieve_allowed_roots",
+        "ARCHIVER_RETRIEVE_ALLOWED_ROOTS",
+        "filesystem storage: further folders (';'-separated) a job's destinationPath may be under",
+        None,
+        _parse_paths,
+    ),
+    Setting(
+        "source_path_map",
+        "ARCHIVER_SOURCE_PATH_MAP",
+        "filesystem storage: sourceFolder prefix -> local prefix, e.g. /data=/mnt/data;/b=/x",
+        None,
+        _parse_path_map,
+    ),
+    Setting(
+        "checksum",
+        "ARCHIVER_CHECKSUM",
+        "filesystem storage: per-file checksum: sha256, sha512, sha1, md5 or blake2b",
+        "sha256",
+        _choice(CHECKSUM_CHOICES),
+    ),
+    Setting(
+        "tar_max_bytes",
+        "ARCHIVER_TAR_MAX_BYTES",
+        "filesystem storage: largest tar file in bytes (a larger file gets a tar of its own)",
+        10 * 1024**3,
+        _parse_positive_int,
+    ),
+    Setting(
+        "step_max_seconds",
+        "ARCHIVER_STEP_MAX_SECONDS",
+        "filesystem storage: a step goes on in a new task run after the tar in which this "
+        "many seconds passed (0: one tar per run)",
+        600.0,
+        _parse_float,
     ),
     Setting(
         "simulated_seconds",
@@ -323,6 +299,13 @@ class Settings:
     storage: str = "mock"
     block_max_bytes: int = 50 * 1024**3
     block_max_files: int = 5000
+    archive_root: str | None = None
+    retrieve_root: str | None = None
+    retrieve_allowed_roots: tuple[str, ...] = ()
+    source_path_map: tuple[tuple[str, str], ...] = ()
+    checksum: str = "sha256"
+    tar_max_bytes: int = 10 * 1024**3
+    step_max_seconds: float = 600.0
     simulated_seconds: float = 0.0
     bridge_in_worker: bool = False
     poll_interval: float = 10.0

@@ -1,13 +1,46 @@
-"""Archive tasks: datasets started, add DataBlocks, datasets archived."""
+"""Archive tasks: datasets started, add DataBlocks, datasets archived.
+
+``add_datablocks`` (and ``retrieve.retrieve``) may run longer than RabbitMQ's delivery
+acknowledgement timeout allows. They run through :func:`long_step`: the storage backend
+gets a time budget (``ARCHIVER_STEP_MAX_SECONDS``) and a progress reporter; when it stops
+after a finished tar with work left (``ContinueLater``), the task replaces itself with a
+new run of the same step (same context, same place in the chain, same errback), which
+skips what is done. Each run is acknowledged on its own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from archiver import runtime
 from archiver.celery_app import app
+from archiver.flower_names import step_options
+from archiver.plan import JobContext
 from archiver.steps import archive as steps
+from archiver.storage import work
+from archiver.storage.progress import JobProgress
 from tasks.base import StepTask
+
+
+def long_step(task: StepTask, ctx: JobContext, body: Callable[[], None]) -> None:
+    """Run ``body`` with a time budget and progress reporting; continue in a new run of
+    the same task when the storage asks for it."""
+    settings = runtime.settings()
+
+    def emit(meta: dict[str, Any]) -> None:
+        task.update_state(state="PROGRESS", meta=meta)
+        task.send_event("task-progress", **meta)
+
+    reporter = JobProgress(task.client(ctx), ctx.job_id, emit)
+    try:
+        with work.step_run(reporter=reporter), work.budget(settings.step_max_seconds):
+            body()
+    except work.ContinueLater as exc:
+        task.log(ctx).info("continuing in a new run: %s", exc)
+        payload = ctx.to_dict()
+        again = task.signature((payload,), immutable=True, **step_options(task.name, payload))
+        raise task.replace(again) from None
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.datasets_started")
@@ -22,7 +55,8 @@ def add_datablocks(self: StepTask, payload: dict[str, Any]) -> None:
     """Build DataBlocks through the storage backend and register the missing ones."""
     ctx = self.context(payload)
     pause = runtime.settings().simulated_seconds
-    steps.add_datablocks(self.client(ctx), self.storage(), ctx, self.log(ctx), pause)
+    client, storage, log = self.client(ctx), self.storage(), self.log(ctx)
+    long_step(self, ctx, lambda: steps.add_datablocks(client, storage, ctx, log, pause))
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.datasets_archived")

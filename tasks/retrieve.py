@@ -7,6 +7,7 @@ from typing import Any
 from archiver import runtime
 from archiver.celery_app import app
 from archiver.steps import retrieve as steps
+from tasks.archive import long_step
 from tasks.base import StepTask
 
 
@@ -22,4 +23,5 @@ def retrieve(self: StepTask, payload: dict[str, Any]) -> None:
     """Restore the started datasets through the storage backend."""
     ctx = self.context(payload)
     pause = runtime.settings().simulated_seconds
-    steps.retrieve(self.client(ctx), self.storage(), ctx, self.log(ctx), pause)
+    client, storage, log = self.client(ctx), self.storage(), self.log(ctx)
+    long_step(self, ctx, lambda: steps.retrieve(client, storage, ctx, log, pause))

@@ -28,6 +28,7 @@ from archiver.steps.marks import (
     may_archive,
 )
 from archiver.steps.outcome import DatasetOutcome
+from archiver.storage import work
 from archiver.storage.base import Storage
 
 #: Code written for a dataset that failed for a system reason.
@@ -76,16 +77,15 @@ def add_datablocks(
         if pause:
             time.sleep(pause)
         try:
-            created, total = _register_blocks(client, storage, dataset)
-        except PermanentStorageError as exc:
+            with work.step_run(job_id=ctx.job_id):
+                created, total = _register_blocks(client, storage, dataset)
+        except (PermanentStorageError, PermanentSciCatError) as exc:
+            # user: the dataset's files are missing or unreadable; system: anything else
+            kind = getattr(exc, "kind", "system")
+            word = MISSING_FILES if kind == "user" else ARCHIVE_FAILED
             remove_datablocks(client, pid)
-            _set(client, pid, ctx, MISSING_FILES, str(exc), error="user")
-            dlog.warning("storage refused the dataset: %s", exc)
-            continue
-        except PermanentSciCatError as exc:
-            remove_datablocks(client, pid)
-            _set(client, pid, ctx, ARCHIVE_FAILED, str(exc), error="system")
-            dlog.error("DataBlocks could not be registered: %s", exc)
+            _set(client, pid, ctx, word, str(exc), error=kind)
+            dlog.error("dataset not archived (%s): %s", word, exc)
             continue
         dlog.info("%d DataBlock(s) in place (%d new)", total, created)
 
@@ -100,7 +100,16 @@ def _register_blocks(
         total += 1
         if block.archive_id in existing:
             continue
-        client.create_datablock(pid, block.body)
+        try:
+            client.create_datablock(pid, block.body)
+        except PermanentSciCatError:
+            # a duplicate run of this step (redelivery racing a continuation) may have
+            # registered it a moment ago: that is success, anything else is not
+            if block.archive_id not in {
+                str(b.get("archiveId")) for b in client.list_datablocks(pid)
+            }:
+                raise
+            continue
         created += 1
     return created, total
 

@@ -25,6 +25,7 @@ from archiver.steps.marks import (
     retrieve_state,
 )
 from archiver.steps.outcome import DatasetOutcome
+from archiver.storage import work
 from archiver.storage.base import Storage
 
 #: Code written for a dataset that failed for a system reason.
@@ -71,9 +72,10 @@ def retrieve(
             dlog.warning("no DataBlocks: %s", RETRIEVE_FAILED)
             continue
         try:
-            restored = storage.retrieve(dataset, blocks, ctx.destination)
+            with work.step_run(job_id=ctx.job_id):
+                restored = storage.retrieve(dataset, blocks, ctx.destination)
         except (PermanentStorageError, PermanentSciCatError) as exc:
-            _fail(client, pid, ctx, str(exc), "system")
+            _fail(client, pid, ctx, str(exc), getattr(exc, "kind", "system"))
             dlog.error("retrieval failed: %s", exc)
             continue
         verified = bool(restored) and all(r.verified for r in restored)

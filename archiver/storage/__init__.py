@@ -11,7 +11,10 @@ from archiver.settings import Settings
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
 
 #: Setting value -> "module:Class" of the backend.
-BACKENDS = {"mock": "archiver.storage.mock:MockStorage"}
+BACKENDS = {
+    "mock": "archiver.storage.mock:MockStorage",
+    "filesystem": "archiver.storage.filesystem:FilesystemStorage",
+}
 
 
 def get_storage(settings: Settings) -> Storage:

@@ -119,3 +119,10 @@ def test_markdown_table_lists_every_setting_once():
     table = markdown_table()
     for setting in TABLE:
         assert table.count(f"`{setting.env}`") == 1
+
+
+def test_readme_carries_the_current_configuration_table():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "regenerate it with: archiver config --markdown"

@@ -1,0 +1,105 @@
+"""Which files of a dataset go into which tar: listing, checking and planning.
+
+The files are the ones the dataset's OrigDatablocks list (paths relative to its
+``sourceFolder``). Each is ``lstat``-ed before anything is packed, so *every* missing or
+unreadable file is reported at once. The symlink rule: a listed symlink is stored as a
+symlink (never followed) when its target, read as a relative path from the link's folder,
+stays inside the dataset folder; an absolute target or one that climbs out is refused, as
+is any path whose folders lead out of the dataset folder through a symlink.
+
+:func:`plan_blocks` cuts the ordered files into tars of at most ``max_bytes`` bytes on disk
+(headers included) and ``max_files`` files; a file too large for one tar gets its own.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from archiver.storage.paths import is_within, link_stays_inside, relative_member
+from archiver.storage.tarpack import END_RESERVE, Member, member_from_stat
+
+#: Most problems named in one error message (the rest are counted).
+MAX_LISTED = 20
+
+
+def listed_paths(
+    origdatablocks: Iterable[Mapping[str, Any]], source_folder: str
+) -> tuple[list[str], list[str]]:
+    """The sorted, de-duplicated relative paths of the OrigDatablocks, and the refused ones."""
+    paths: set[str] = set()
+    refused: list[str] = []
+    for block in origdatablocks:
+        for entry in block.get("dataFileList") or ():
+            raw = str(entry.get("path", ""))
+            clean = relative_member(raw, source_folder)
+            if clean is None:
+                refused.append(f"{raw!r}: not a path inside the dataset folder")
+            else:
+                paths.add(clean)
+    return sorted(paths), refused
+
+
+def scan(folder: str, paths: list[str]) -> tuple[list[Member], list[str]]:
+    """``lstat`` every listed file under ``folder``; return members and problems."""
+    members: list[Member] = []
+    problems: list[str] = []
+    try:
+        real_root = os.path.realpath(folder, strict=True)
+    except OSError as exc:
+        return [], [f"source folder {folder}: {exc.strerror or exc}"]
+    for path in paths:
+        local = os.path.join(real_root, path)
+        parent = os.path.realpath(os.path.dirname(local))
+        if not is_within(parent, real_root):
+            problems.append(f"{path}: its folder leads out of the dataset folder (symlink)")
+            continue
+        try:
+            st = os.lstat(local)
+        except FileNotFoundError:
+            problems.append(f"{path}: missing")
+            continue
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror or exc}")
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(local)
+            if not link_stays_inside(path, target):
+                problems.append(f"{path}: symlink to {target!r} leaves the dataset folder")
+                continue
+            members.append(member_from_stat(path, local, st, target))
+        elif stat.S_ISREG(st.st_mode):
+            if not os.access(local, os.R_OK):
+                problems.append(f"{path}: not readable")
+                continue
+            members.append(member_from_stat(path, local, st, None))
+        else:
+            problems.append(f"{path}: not a regular file or symlink")
+    return members, problems
+
+
+def describe_problems(problems: list[str]) -> str:
+    """One message listing the problems (the first :data:`MAX_LISTED`, then a count)."""
+    shown = "; ".join(problems[:MAX_LISTED])
+    more = len(problems) - MAX_LISTED
+    suffix = f"; and {more} more" if more > 0 else ""
+    return f"{len(problems)} file(s) cannot be archived: {shown}{suffix}"
+
+
+def plan_blocks(members: list[Member], max_bytes: int, max_files: int) -> list[list[Member]]:
+    """Cut ``members`` (in order) into tars of at most ``max_bytes`` and ``max_files``."""
+    blocks: list[list[Member]] = []
+    current: list[Member] = []
+    used = END_RESERVE
+    for member in members:
+        cost = member.packed_size()
+        if current and (len(current) >= max_files or used + cost > max_bytes):
+            blocks.append(current)
+            current, used = [], END_RESERVE
+        current.append(member)
+        used += cost
+    if current:
+        blocks.append(current)
+    return blocks
