@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import urllib.parse
+import uuid
+from pathlib import Path
 from typing import Any
 
 import amqp
@@ -70,3 +76,38 @@ def publish_raw(pipe: Pipeline, body: bytes | str | dict[str, Any]) -> None:
 def calls(pipe: Pipeline, method: str, fragment: str) -> int:
     """How many requests with ``method`` whose path contains ``fragment`` the emulator served."""
     return sum(1 for m, p, _ in pipe.emulator.request_log if m == method and fragment in p)
+
+
+def worker_process(
+    pipe: Pipeline, log: Path, concurrency: int = 2, **env_extra: str
+) -> subprocess.Popen:
+    """``celery -A archiver worker`` in its own process group, configured for ``pipe`` through
+    the environment (as in production), with a worker name of its own (the remote-control
+    queue of a worker name is exclusive)."""
+    s = pipe.settings
+    env = dict(os.environ)
+    env.update(
+        {
+            "ARCHIVER_SCICAT_URL": s.scicat_url or "",
+            "ARCHIVER_SCICAT_USER": s.scicat_user or "",
+            "ARCHIVER_SCICAT_PASSWORD": s.scicat_password or "",
+            "ARCHIVER_BROKER_URL": s.broker,
+            "ARCHIVER_TASK_QUEUE": s.task_queue,
+            "ARCHIVER_SIMULATED_SECONDS": str(s.simulated_seconds),
+            "ARCHIVER_RETRY_BACKOFF_MAX": "1",
+            **env_extra,
+        }
+    )
+    command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--pool", "prefork"]
+    command += ["--concurrency", str(concurrency), "--loglevel", "INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    command += ["--hostname", f"test-{uuid.uuid4().hex[:8]}@%h"]
+    return subprocess.Popen(
+        command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its children at once."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)

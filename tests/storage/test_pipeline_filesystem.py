@@ -9,13 +9,10 @@ middle of a tar is replaced and the job still finishes with no partial tar left.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import uuid
 from collections import Counter
 
 from pipeline.conftest import wait_until
+from pipeline.helpers import kill_group, worker_process
 
 from archiver.scicat import DatasetRef, connect
 from archiver.storage import progress
@@ -97,29 +94,15 @@ def test_missing_files_and_a_refused_destination_are_dataset_errors(pipeline_fac
     assert list(roots["elsewhere"].iterdir()) == []
 
 
-def worker_process(pipe, roots, log):
-    s = pipe.settings
-    env = dict(os.environ)
-    env.update(
-        {
-            "ARCHIVER_SCICAT_URL": s.scicat_url,
-            "ARCHIVER_SCICAT_USER": s.scicat_user,
-            "ARCHIVER_SCICAT_PASSWORD": s.scicat_password,
-            "ARCHIVER_BROKER_URL": s.broker,
-            "ARCHIVER_TASK_QUEUE": s.task_queue,
-            "ARCHIVER_RETRY_BACKOFF_MAX": "1",
-            "ARCHIVER_STORAGE": "filesystem",
-            "ARCHIVER_ARCHIVE_ROOT": str(roots["archive"]),
-            "ARCHIVER_RETRIEVE_ROOT": str(roots["retrieve"]),
-            "ARCHIVER_SOURCE_PATH_MAP": f"/scicat/data={roots['data']}",
-        }
-    )
-    name = f"fs-crash-{uuid.uuid4().hex[:8]}@%h"
-    command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--pool", "prefork"]
-    command += ["--concurrency", "1", "--without-gossip", "--without-mingle"]
-    command += ["--without-heartbeat", "--hostname", name]
-    return subprocess.Popen(
-        command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+def fs_worker(pipe, roots, log):
+    return worker_process(
+        pipe,
+        log,
+        concurrency=1,
+        ARCHIVER_STORAGE="filesystem",
+        ARCHIVER_ARCHIVE_ROOT=str(roots["archive"]),
+        ARCHIVER_RETRIEVE_ROOT=str(roots["retrieve"]),
+        ARCHIVER_SOURCE_PATH_MAP=f"/scicat/data={roots['data']}",
     )
 
 
@@ -136,7 +119,7 @@ def test_a_worker_killed_in_the_middle_of_a_tar_is_replaced_and_the_job_finishes
     files = [{"path": p, "size": 1} for p in ("huge.bin", "small.txt")]
     pipe.emulator.add_origdatablock(pid, files=files)
     log = tmp_path / "worker.log"
-    first = worker_process(pipe, roots, log)
+    first = fs_worker(pipe, roots, log)
     archive_dir = roots["archive"] / pid.replace("/", "%2F")
     try:
         job_id = submit(pipe, "archive", [pid])
@@ -145,10 +128,9 @@ def test_a_worker_killed_in_the_middle_of_a_tar_is_replaced_and_the_job_finishes
             what="a tar being written",
         )
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(30)
+        kill_group(first)
     assert not list(archive_dir.glob("*.tar"))
-    second = worker_process(pipe, roots, log)
+    second = fs_worker(pipe, roots, log)
     try:
         job = pipe.wait_finished(job_id, timeout=120)
     finally:
