@@ -244,6 +244,13 @@ TABLE: tuple[Setting, ...] = (
         _parse_float,
     ),
     Setting(
+        "worker_concurrency",
+        "ARCHIVER_WORKER_CONCURRENCY",
+        "worker processes of `celery -A archiver worker` (steps mostly wait for SciCat)",
+        8,
+        _parse_positive_int,
+    ),
+    Setting(
         "bridge_in_worker",
         "ARCHIVER_BRIDGE_IN_WORKER",
         "run the bridge inside `celery -A archiver worker`",
@@ -307,6 +314,7 @@ class Settings:
     tar_max_bytes: int = 10 * 1024**3
     step_max_seconds: float = 600.0
     simulated_seconds: float = 0.0
+    worker_concurrency: int = 8
     bridge_in_worker: bool = False
     poll_interval: float = 10.0
     result_backend: str | None = None

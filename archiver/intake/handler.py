@@ -108,10 +108,15 @@ def quarantine(channel: Any, settings: Settings, message: Any, reason: str) -> N
     """Copy an unusable message to the quarantine queue with the reason in its headers."""
     queue = Queue(settings.quarantine_queue, durable=True)
     headers = dict(message.headers or {})
-    headers[REASON_HEADER] = reason[:1000]
+    # The reason may quote the body (a job id with a lone surrogate from a JSON "\ud800"):
+    # a header that cannot be encoded would break the channel on every redelivery.
+    headers[REASON_HEADER] = reason[:1000].encode("utf-8", "backslashreplace").decode("utf-8")
     headers[SOURCE_HEADER] = settings.job_queue
+    body = message.body
+    if isinstance(body, str):  # py-amqp hands an empty body over as "", not b""
+        body = body.encode("utf-8")
     Producer(channel).publish(
-        message.body,
+        body,
         routing_key=settings.quarantine_queue,
         exchange="",
         declare=[queue],

@@ -1,0 +1,1 @@
+"""Benchmark harness of scicat-archiver: throughput, latency, cost, scale (``python -m bench``)."""

@@ -1,0 +1,232 @@
+"""Processes of one benchmark run: emulator, bridge and worker, each in its own process.
+
+:class:`Stack` starts ``archiver emulator`` (publishing to RabbitMQ on queue names unique to
+the run), ``archiver bridge`` and ``celery -A archiver worker`` with the project's default
+worker settings, talks to the emulator through its admin API, reads peak memory of each
+process tree from ``/proc`` and removes its queues at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Any
+
+import kombu
+import requests
+
+BROKER = os.environ.get("ARCHIVER_BENCH_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
+ADMIN = ("admin", "2jf70TPNZsS")
+VENV_BIN = Path(sys.executable).parent
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of one process, in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Sum of VmHWM (peak resident set) over the process tree of ``pid``, in MiB."""
+    return sum(vm_hwm_mb(member) for member in tree(pid))
+
+
+class Stack:
+    """Emulator + bridge + worker processes for one measurement."""
+
+    def __init__(
+        self,
+        latency_ms: float,
+        workdir: Path,
+        worker_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        publish_on: str = "create",
+    ) -> None:
+        tag = uuid.uuid4().hex[:10]
+        self.names = {
+            "exchange": f"bench.jobs.{tag}",
+            "queue": f"bench.client.jobs.{tag}",
+            "routing_key": f"jobqueue.{tag}",
+            "quarantine": f"bench.quarantine.{tag}",
+            "task_queue": f"bench.tasks.{tag}",
+        }
+        self.latency_ms = latency_ms
+        self.workdir = workdir
+        self.worker_args = worker_args
+        self.extra_env = env or {}
+        self.publish_on = publish_on
+        self.url = ""
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.http = requests.Session()
+
+    # -- processes ------------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "ARCHIVER_SCICAT_URL": self.url,
+                "ARCHIVER_SCICAT_USER": ADMIN[0],
+                "ARCHIVER_SCICAT_PASSWORD": ADMIN[1],
+                "ARCHIVER_BROKER_URL": BROKER,
+                "ARCHIVER_JOB_EXCHANGE": self.names["exchange"],
+                "ARCHIVER_JOB_QUEUE": self.names["queue"],
+                "ARCHIVER_JOB_ROUTING_KEY": self.names["routing_key"],
+                "ARCHIVER_QUARANTINE_QUEUE": self.names["quarantine"],
+                "ARCHIVER_TASK_QUEUE": self.names["task_queue"],
+                "ARCHIVER_LOG_LEVEL": "WARNING",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.workdir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            command,
+            env=self.env(),
+            stdout=subprocess.PIPE if name == "emulator" else log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.procs[name] = proc
+        return proc
+
+    def start_emulator(self, amqp: bool = True) -> None:
+        command = [
+            str(VENV_BIN / "archiver"), "emulator", "--port", "0",
+            "--latency-ms", str(self.latency_ms), "--publish-on", self.publish_on,
+            "--amqp-url", BROKER if amqp else "none",
+            "--exchange", self.names["exchange"], "--queue", self.names["queue"],
+            "--routing-key", self.names["routing_key"],
+        ]  # fmt: skip
+        proc = self._spawn("emulator", command)
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        match = re.search(r"listening on (http://\S+?);", line)
+        if not match:
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = match.group(1)
+
+    def start_pipeline(self) -> None:
+        self._spawn("bridge", [str(VENV_BIN / "archiver"), "bridge"])
+        command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--loglevel",
+                   "WARNING", *self.worker_args]  # fmt: skip
+        self._spawn("worker", command)
+
+    def peak_rss(self) -> dict[str, float]:
+        return {name: round(peak_rss_mb(p.pid), 1) for name, p in self.procs.items()}
+
+    def stop(self) -> None:
+        for name in ("bridge", "worker", "emulator"):
+            proc = self.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                continue
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        self.http.close()
+        with kombu.Connection(BROKER) as conn:
+            channel = conn.channel()
+            for key in ("queue", "quarantine", "task_queue"):
+                try:
+                    channel.queue_delete(self.names[key])
+                except Exception:  # noqa: BLE001 - may not exist
+                    channel = conn.channel()
+            try:
+                channel.exchange_delete(self.names["exchange"])
+            except Exception:  # noqa: BLE001
+                pass
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- emulator admin API -----------------------------------------------------------------
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.http.request(method, f"{self.url}/emulator/{path}", json=body, timeout=120)
+        answer.raise_for_status()
+        return answer.json()
+
+    def seed_dataset(self, files: int, files_per_orig: int = 10_000) -> str:
+        pid = self.admin("POST", "datasets", {"datasetName": "bench"})["pid"]
+        quoted = urllib.parse.quote(pid, safe="")
+        for start in range(0, files, files_per_orig):
+            chunk = [
+                {"path": f"raw/sub{n // 1000:03d}/file_{n:06d}.dat", "size": 1000 + n,
+                 "time": "2024-01-01T00:00:00.000Z"}
+                for n in range(start, min(files, start + files_per_orig))
+            ]  # fmt: skip
+            self.admin("POST", f"datasets/{quoted}/origdatablocks", {"files": chunk})
+        return pid
+
+    def submit(self, pids: list[str], publish: bool = True) -> str:
+        body = {"type": "archive", "pids": pids, "publish": publish}
+        return self.admin("POST", "jobs", body)["id"]
+
+    def state(self) -> dict[str, Any]:
+        return self.admin("GET", "state")
+
+    def request_log(self) -> list[tuple[str, str, int]]:
+        return [tuple(r) for r in self.admin("GET", "requests")["requests"]]
+
+
+def wait_jobs(
+    stack: Stack, job_ids: set[str], timeout: float, interval: float = 0.5
+) -> dict[str, Any]:
+    """Poll the emulator's state until every job in ``job_ids`` is finished; the state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = stack.state()
+        jobs = {j["id"]: j for j in _rows(state["jobs"])}
+        if all(str(jobs[i]["statusCode"]).startswith("finished") for i in job_ids if i in jobs):
+            return state
+        if time.monotonic() > deadline:
+            waiting = [i for i in job_ids if not str(jobs[i]["statusCode"]).startswith("fin")]
+            raise TimeoutError(f"{len(waiting)} job(s) not finished, e.g. {waiting[:3]}")
+        time.sleep(interval)
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    return list(table.values()) if isinstance(table, dict) else list(table)
+
+
+def dump(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
