@@ -7,7 +7,7 @@ import random
 import time
 
 import pytest
-from pipeline.test_worker_crash import kill_group, start_worker_process
+from pipeline.helpers import kill_group, worker_process
 
 from .conftest import check_all, seed_many, submit_many, unfinished, wait_all, wait_until
 
@@ -24,7 +24,7 @@ def test_repeatedly_killed_worker_loses_nothing(pipeline_factory, tmp_path):
     job_ids = submit_many(pipe, pids)
     kills = 0
     for _ in range(KILLS):
-        worker = start_worker_process(pipe, log)
+        worker = worker_process(pipe, log)
         # kill in the middle of work: once this worker has made some SciCat calls
         served = len(pipe.emulator.request_log)
         wait_until(lambda s=served: len(pipe.emulator.request_log) > s + 40, 60, "progress")
@@ -32,7 +32,7 @@ def test_repeatedly_killed_worker_loses_nothing(pipeline_factory, tmp_path):
         kill_group(worker)
         kills += 1
     assert unfinished(pipe, job_ids), "all jobs finished before the last kill: kill sooner"
-    worker = start_worker_process(pipe, log)
+    worker = worker_process(pipe, log)
     try:
         wait_all(pipe, job_ids, timeout=240)
     finally:
