@@ -38,18 +38,33 @@ def job_queue(settings: Settings) -> Queue:
 
 
 class MessageHandler:
-    """Acknowledgement policy around :class:`JobIntake` for one kombu message."""
+    """Acknowledgement policy around :class:`JobIntake` for one kombu message.
 
-    def __init__(self, intake: JobIntake, settings: Settings) -> None:
+    Quarantine copies go out on ``publish_connection``, never on the consuming connection:
+    waiting for a publisher confirm there would let py-amqp deliver the next messages into
+    this handler while it is still handling one (re-entrant calls that stall the consumer).
+    """
+
+    def __init__(
+        self, intake: JobIntake, settings: Settings, publish_connection: Connection
+    ) -> None:
         self.intake = intake
         self.settings = settings
+        self.publish_connection = publish_connection
         self.counts = {"started": 0, "dropped": 0, "quarantine": 0, "requeued": 0}
+
+    def _quarantine(self, message: Any, reason: str) -> None:
+        try:
+            quarantine(self.publish_connection.default_channel, self.settings, message, reason)
+        except Exception:
+            self.publish_connection.close()  # a broken connection is opened again next time
+            raise
 
     def __call__(self, message: Any) -> None:
         try:
             outcome, reason = self.intake.handle_body(message.body)
             if outcome == "quarantine":
-                quarantine(message.channel, self.settings, message, reason)
+                self._quarantine(message, reason)
                 logger.warning("unusable job message quarantined: %s", reason)
         except Exception as exc:  # noqa: BLE001 - the broker refused the chain or the copy
             logger.error("could not handle the message (%s); it goes back to the queue", exc)
@@ -72,8 +87,15 @@ class Bridge(ConsumerMixin):
         self.connection = connection or Connection(
             settings.broker, transport_options={"confirm_publish": True}, heartbeat=30
         )
-        self.handler = MessageHandler(JobIntake(app, settings), settings)
+        self.handler = MessageHandler(JobIntake(app, settings), settings, self.connection.clone())
         self.ready = False
+
+    def run(self, _tokens: int = 1, **kwargs: Any) -> None:
+        """Consume until :attr:`should_stop`, reconnecting as needed; then let go."""
+        try:
+            super().run(_tokens, **kwargs)
+        finally:
+            self.handler.publish_connection.release()
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
         return [

@@ -30,9 +30,8 @@ class BridgeStep(bootsteps.ConsumerStep):
     def get_consumers(self, channel: Any) -> list[Consumer]:
         settings = runtime.settings()
         channel.basic_qos(0, PREFETCH, False)
-        handler = MessageHandler(
-            JobIntake(channel.connection.client and self.app, settings), settings
-        )
+        publisher = self.app.connection_for_write(transport_options={"confirm_publish": True})
+        handler = MessageHandler(JobIntake(self.app, settings), settings, publisher)
         return [Consumer(channel, queues=[job_queue(settings)], on_message=handler, accept=None)]
 
     def start(self, parent: Any) -> None:

@@ -72,11 +72,6 @@ def expected_outcome(body: bytes) -> str:
     return "started" if job.type in HANDLED_TYPES and job.status == "jobSubmitted" else "dropped"
 
 
-@pytest.mark.xfail(
-    reason="open bug: some generated body makes RabbitMQ reset the bridge's connection; the "
-    "redelivered body does it again, so the bridge stalls (see docs/reliability.md)",
-    strict=False,
-)
 def test_hostile_bodies_are_quarantined_and_good_jobs_finish(pipeline_factory):
     pipe = pipeline_factory(flavour="next")
     pids = seed_many(pipe, BATCHES // 10)
