@@ -101,3 +101,15 @@ def oldest_first(jobs: list[Job], docs: Sequence[Mapping[str, Any]]) -> list[Job
 def status_message(status: str, message: str) -> str:
     """v4 needs a non-empty ``statusMessage``: fall back to the status word."""
     return message.strip() or status
+
+
+def v3_job_body(
+    job_type: str, datasets: Sequence[DatasetRef], params: Mapping[str, Any] | None, email: str
+) -> dict[str, Any]:
+    """The body of ``POST /Jobs`` on v3 job APIs (LoopBack and backend-next 4.0-4.13)."""
+    return {
+        "type": job_type,
+        "datasetList": dataset_list(datasets),
+        "jobParams": dict(params or {}),
+        "emailJobInitiator": email,
+    }

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.scicat.base import DatasetRef, Job, SciCatClient
-from archiver.scicat.convert import dataset_list, job_from_v3, oldest_first
+from archiver.scicat.convert import job_from_v3, oldest_first, v3_job_body
 from archiver.scicat.http import HttpTransport, segment
 
 API = "/api/v3"
@@ -75,12 +75,7 @@ class LoopBackClient(SciCatClient):
         params: Mapping[str, Any] | None = None,
         contact_email: str | None = None,
     ) -> Job:
-        body = {
-            "type": job_type,
-            "datasetList": dataset_list(datasets),
-            "jobParams": dict(params or {}),
-            "emailJobInitiator": contact_email or self.default_email,
-        }
+        body = v3_job_body(job_type, datasets, params, contact_email or self.default_email)
         return job_from_v3(self.http.call("POST", f"{API}/Jobs", "create job", json_body=body))
 
     def job_datasets(self, job_id: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from archiver.errors import NotFoundError, PermanentSciCatError, TransientSciCatError
 from archiver.scicat.base import DatasetRef, Job, SciCatClient
-from archiver.scicat.convert import dataset_list, job_from_v3, oldest_first
+from archiver.scicat.convert import job_from_v3, oldest_first, v3_job_body
 from archiver.scicat.http import HttpTransport, segment
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,7 @@ class NextLegacyClient(SciCatClient):
         params: Mapping[str, Any] | None = None,
         contact_email: str | None = None,
     ) -> Job:
-        body = {
-            "type": job_type,
-            "datasetList": dataset_list(datasets),
-            "jobParams": dict(params or {}),
-            "emailJobInitiator": contact_email or self.default_email,
-        }
+        body = v3_job_body(job_type, datasets, params, contact_email or self.default_email)
         return job_from_v3(self.http.call("POST", f"{API}/Jobs", "create job", json_body=body))
 
     # -- datasets ------------------------------------------------------------------------
