@@ -11,12 +11,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from archiver.scicat.base import DatasetRef, Job, SciCatClient
+from archiver.scicat.adapter import TransportClient
+from archiver.scicat.base import DatasetRef, Job
 from archiver.scicat.convert import job_from_v3, oldest_first, v3_job_body
 from archiver.scicat.http import HttpTransport, segment
 
 API = "/api/v3"
-DEFAULT_EMAIL = "scicat-archiver@example.org"
 
 
 def make_transport(
@@ -30,20 +30,10 @@ def make_transport(
     )  # fmt: skip
 
 
-class LoopBackClient(SciCatClient):
+class LoopBackClient(TransportClient):
     """SciCat 3.x (LoopBack)."""
 
     generation = "loopback"
-
-    def __init__(self, transport: HttpTransport, default_email: str = DEFAULT_EMAIL) -> None:
-        self.http = transport
-        self.default_email = default_email
-
-    def login(self) -> None:
-        self.http.login()
-
-    def close(self) -> None:
-        self.http.close()
 
     # -- jobs ----------------------------------------------------------------------------
     def get_job(self, job_id: str) -> Job:

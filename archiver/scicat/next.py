@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.errors import NotFoundError
+from archiver.scicat.adapter import DEFAULT_EMAIL
 from archiver.scicat.base import DatasetRef, Job
 from archiver.scicat.convert import dataset_list, job_from_v4, oldest_first, status_message
 from archiver.scicat.http import HttpTransport, segment
-from archiver.scicat.next_legacy import DEFAULT_EMAIL, NextLegacyClient, make_transport
+from archiver.scicat.next_legacy import NextLegacyClient, make_transport
 
 __all__ = ["NextClient", "make_transport"]
 

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.errors import NotFoundError, PermanentSciCatError, TransientSciCatError
-from archiver.scicat.base import DatasetRef, Job, SciCatClient
+from archiver.scicat.adapter import TransportClient
+from archiver.scicat.base import DatasetRef, Job
 from archiver.scicat.convert import job_from_v3, oldest_first, v3_job_body
 from archiver.scicat.http import HttpTransport, segment
 
 log = logging.getLogger(__name__)
 
 API = "/api/v3"
-DEFAULT_EMAIL = "scicat-archiver@example.org"
 #: Lifecycle keys the server manages itself and that must not be written back.
 _READ_ONLY = ("_id", "id")
 
@@ -41,20 +41,10 @@ def _listing(answer: Any) -> list[dict[str, Any]]:
     return answer if isinstance(answer, list) else []
 
 
-class NextLegacyClient(SciCatClient):
+class NextLegacyClient(TransportClient):
     """backend-next 4.0-4.13."""
 
     generation = "next-legacy"
-
-    def __init__(self, transport: HttpTransport, default_email: str = DEFAULT_EMAIL) -> None:
-        self.http = transport
-        self.default_email = default_email
-
-    def login(self) -> None:
-        self.http.login()
-
-    def close(self) -> None:
-        self.http.close()
 
     def _ds(self, pid: str, tail: str = "") -> str:
         return f"{API}/datasets/{segment(pid)}{tail}"
