@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from pipeline.helpers import publish_raw
 
-from .conftest import check_all, seed_many, submit_many, wait_all
+from .conftest import check_all, seed_many, submit_many, wait_all, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -32,10 +32,15 @@ def test_soak_with_duplicates_and_echoes_starts_one_chain_per_job(pipeline_facto
             copies += 1
     wait_all(pipe, job_ids, timeout=240)
     check_all(pipe, job_ids, pids, expect="finishedSuccessful")
-    patches = Counter(
-        p.rsplit("/", 1)[-1] for m, p, _ in pipe.emulator.request_log
-        if m == "PATCH" and p.startswith("/api/v4/jobs/")
-    )  # fmt: skip
+    def job_patches() -> Counter[str]:
+        return Counter(
+            p.rsplit("/", 1)[-1] for m, p, _ in pipe.emulator.request_log
+            if m == "PATCH" and p.startswith("/api/v4/jobs/")
+        )  # fmt: skip
+
+    # the emulator logs a request after answering it: let the last entries land first
+    wait_until(lambda: all(job_patches()[j] >= 2 for j in job_ids), 30, "the request log")
+    patches = job_patches()
     assert all(patches[j] == 2 for j in job_ids), Counter(patches.values())
     posts = Counter(p for m, p, _ in pipe.emulator.request_log if m == "POST" and "datablocks" in p)
     assert sum(posts.values()) == JOBS and set(posts.values()) == {1}
