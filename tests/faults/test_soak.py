@@ -32,6 +32,7 @@ def test_soak_with_duplicates_and_echoes_starts_one_chain_per_job(pipeline_facto
             copies += 1
     wait_all(pipe, job_ids, timeout=240)
     check_all(pipe, job_ids, pids, expect="finishedSuccessful")
+
     def job_patches() -> Counter[str]:
         return Counter(
             p.rsplit("/", 1)[-1] for m, p, _ in pipe.emulator.request_log
