@@ -2,8 +2,8 @@
 
 Runs, for each ``--latency-ms`` value, the sequential baseline and the pipeline (emulator,
 ``archiver bridge`` and ``celery -A archiver worker`` as separate processes on the local
-RabbitMQ), then the scale rows; prints a table and writes everything as JSON to
-``bench/results/<timestamp>.json``.
+RabbitMQ), then the scale rows and the filesystem archive-throughput row; prints a table
+and writes everything as JSON to ``bench/results/<timestamp>.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import archive_throughput
 from bench.scale import run_row
 from bench.stack import dump
 from bench.throughput import run_baseline, run_pipeline
@@ -79,6 +80,8 @@ def report(result: dict[str, Any]) -> str:
     if scale:
         out.append(table(scale, ["datasets", "files/ds", "status", "seconds", "blocks",
                                  "max block KB", "worker MB", "largest proc MB"]))  # fmt: skip
+    if result.get("archive"):
+        out.append(archive_throughput.format_rows(result["archive"]))
     return "\n\n".join(out)
 
 
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="jobs sent one at a time to measure the idle latency")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale rows")
+    parser.add_argument("--archive-mb", type=int, default=None,
+                        help="archive-throughput dataset in MB (2048; --quick 256)")  # fmt: skip
+    parser.add_argument("--no-archive", action="store_true",
+                        help="skip the filesystem archive-throughput row")  # fmt: skip
     parser.add_argument("--worker-arg", action="append", default=[],
                         help="extra celery worker argument (--worker-arg=-c4)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -124,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             for count in files:
                 print(f"scale: one dataset, {count} files ...", flush=True)
                 result["scale"].append(run_row(1, count, workdir))
+        if not args.no_archive:
+            size = args.archive_mb or (256 if args.quick else 2048)
+            print(f"archive throughput: {size} MB dataset ...", flush=True)
+            result["archive"] = archive_throughput.run(size, tmp)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = RESULTS / f"{stamp}.json"
     dump(path, result)
