@@ -13,6 +13,10 @@ from typing import Any
 from archiver.errors import ConfigError
 from archiver.settings import Settings, load_settings
 
+#: 0 + 1 + 2 + 3 + 4 + 16 x 5 s = 90 s of retrying before a publish gives up.
+PUBLISH_RETRY_POLICY = {"max_retries": 20, "interval_start": 0, "interval_step": 1,
+                        "interval_max": 5}  # fmt: skip
+
 
 def from_settings(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for ``settings`` as a dict of Celery setting names."""
@@ -23,6 +27,11 @@ def from_settings(settings: Settings) -> dict[str, Any]:
         # Publisher confirms: apply_async() returns only once RabbitMQ has the message, so
         # the bridge acknowledges a job message only after its chain is safely queued.
         "broker_transport_options": {"confirm_publish": True},
+        # A publish that meets a broker restart (the bridge queueing a chain, a step queueing
+        # the next step) keeps retrying for about 90 s, reconnecting each time, instead of
+        # Celery's default 3 quick tries: giving up there drops the rest of a chain whose
+        # previous step is already acknowledged (tests/faults/test_broker_restart.py).
+        "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
         # JSON only: job contexts are small dicts; never unpickle what arrives on a queue.
         "task_serializer": "json",
         "result_serializer": "json",

@@ -57,6 +57,10 @@ def table(rows: list[list[Any]], head: list[str]) -> str:
     return "\n".join(lines)
 
 
+#: The processes whose CPU time per job is reported.
+PARTS = ("worker", "bridge", "emulator", "rabbitmq")
+
+
 def report(result: dict[str, Any]) -> str:
     rows = []
     for row in result["throughput"]:
@@ -77,6 +81,11 @@ def report(result: dict[str, Any]) -> str:
          r["worker_largest_process_mb"]]
         for r in result["scale"]
     ]  # fmt: skip
+    cpu = [
+        [row["latency_ms"], *(row["pipeline"]["cpu_ms_per_job"].get(name) for name in PARTS)]
+        for row in result["throughput"]
+    ]
+    out.append("CPU ms per job during the backlog:\n" + table(cpu, ["lat ms", *PARTS]))
     if scale:
         out.append(table(scale, ["datasets", "files/ds", "status", "seconds", "blocks",
                                  "max block KB", "worker MB", "largest proc MB"]))  # fmt: skip

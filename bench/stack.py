@@ -58,6 +58,31 @@ def vm_hwm_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` and its live descendants, in seconds."""
+    total = 0
+    for member in tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pids() -> list[int]:
+    """The local RabbitMQ node's processes (``beam.smp``), for its share of the CPU."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "beam.smp":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def peak_rss_mb(pid: int) -> float:
     """Sum of VmHWM (peak resident set) over the process tree of ``pid``, in MiB."""
     return sum(vm_hwm_mb(member) for member in tree(pid))
@@ -147,6 +172,12 @@ class Stack:
 
     def peak_rss(self) -> dict[str, float]:
         return {name: round(peak_rss_mb(p.pid), 1) for name, p in self.procs.items()}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each of our processes and by the local RabbitMQ."""
+        used = {name: cpu_seconds(p.pid) for name, p in self.procs.items()}
+        used["rabbitmq"] = sum(cpu_seconds(pid) for pid in broker_pids())
+        return used
 
     def stop(self) -> None:
         for name in ("bridge", "worker", "emulator"):

@@ -101,10 +101,12 @@ def run_pipeline(
             idle_ids.append(stack.submit([pids.pop()]))
             wait_all(stack, token, 60, 0.02)
         log_before = len(stack.request_log())
+        cpu_before = stack.cpu()
         started = time.monotonic()
         burst = [stack.submit([pids.pop()]) for _ in range(jobs)]
         submitted = time.monotonic() - started
         wait_all(stack, token, 600, 0.25)
+        cpu_after = stack.cpu()
         state = stack.state()
         log = stack.request_log()[log_before:]
         rss = stack.peak_rss()
@@ -132,6 +134,10 @@ def run_pipeline(
         "call_profile": profile,
         "statuses": dict(statuses),
         "peak_rss_mb": rss,
+        # CPU per job during the backlog (harness polling of the emulator included)
+        "cpu_ms_per_job": {
+            name: round((cpu_after[name] - cpu_before[name]) / jobs * 1000, 1) for name in cpu_after
+        },
     }
 
 
