@@ -36,6 +36,7 @@ def fail(self: StepTask, payload: dict[str, Any], reason: str) -> None:
     """Record a chain's final failure: datasets not left started, job unsuccessful."""
     ctx = self.context(payload)
     steps.fail(self.client(ctx), ctx, reason, self.log(ctx))
+    self.storage().forget_job(ctx.job_id)
 
 
 @app.task(name=ERRBACK_TASK)

@@ -65,6 +65,9 @@ class Storage(abc.ABC):
         """Bring the dataset back from its DataBlocks to ``destination`` (backend default
         when ``None``)."""
 
+    def forget_job(self, job_id: str) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Drop any working state kept for ``job_id``; called once the job is finished."""
+
 
 def clean_datafile(entry: Mapping[str, Any], default_time: str) -> dict[str, Any]:
     """A DataFile with only the keys SciCat accepts, ``size`` as an integer."""

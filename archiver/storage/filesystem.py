@@ -24,6 +24,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -234,6 +235,10 @@ class FilesystemStorage(Storage):
             if fresh and index + 1 < len(blocks) and work.out_of_time():
                 raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
         return restored
+
+    def forget_job(self, job_id: str) -> None:
+        """Remove the job's retrieval markers (which tars of which dataset were restored)."""
+        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
 
     def _restore(self, archive_id: str, target: str, block: Mapping[str, Any]) -> None:
         tar = os.path.realpath(archive_id)

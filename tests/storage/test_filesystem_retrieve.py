@@ -143,3 +143,15 @@ def test_archiving_out_of_time_packs_one_tar_per_run_and_finishes(fs_settings, r
     assert runs == len(registered) >= 3
     assert reports[-1][0] == reports[-1][1] == sum(b["size"] for b in registered.values())
     assert all(os.path.exists(a) for a in registered)
+
+
+def test_forgetting_a_job_removes_its_markers_and_keeps_the_restored_data(archived, roots):
+    storage, dataset, blocks = archived
+    with work.step_run(job_id="job-f"):
+        storage.retrieve(dataset, blocks, None)
+    markers = roots["retrieve"] / ".archiver" / "job-f"
+    assert markers.is_dir()
+    storage.forget_job("job-f")
+    storage.forget_job("job-f")  # twice is fine (a repeated finish or fail task)
+    assert not markers.exists()
+    assert tree(roots["retrieve"] / "job-f" / "PID.TEST%2Fr1") == tree(roots["data"] / "ds")

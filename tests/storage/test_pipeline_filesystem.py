@@ -72,6 +72,9 @@ def test_archive_and_retrieve_real_files_through_the_pipeline(pipeline_factory, 
     assert tree(target) == tree(roots["data"] / "ds")
     entries = job["jobResultObject"]["result"]
     assert {e["location"] for e in entries} == {str(target)} and len(entries) == len(blocks)
+    # the per-job retrieval markers go once the job is finished (removed right after the PATCH)
+    markers = roots["retrieve"] / ".archiver" / job["id"]
+    wait_until(lambda: not markers.exists(), 30, "the retrieval markers to be removed")
 
 
 def test_missing_files_and_a_refused_destination_are_dataset_errors(pipeline_factory, roots):
