@@ -28,6 +28,11 @@ ADMIN = ("admin", "2jf70TPNZsS")
 VENV_BIN = Path(sys.executable).parent
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and all its descendants (read from /proc)."""
     children: dict[int, list[int]] = {}
@@ -35,10 +40,9 @@ def tree(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            ppid = int(_stat_fields(entry.name)[1])
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
@@ -63,7 +67,7 @@ def cpu_seconds(pid: int) -> float:
     total = 0
     for member in tree(pid):
         try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(member)
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)

@@ -64,7 +64,6 @@ def finish(client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog)
     job = client.get_job(ctx.job_id)
     if job.finished:
         log.info("job already %s; not overwritten", job.status)
-        storage.forget_job(ctx.job_id)  # a repeat after a crash between the PATCH and this
         return job.status
     outcomes = _outcomes(client, storage, ctx, log)
     status = job_status(outcomes)
@@ -73,7 +72,6 @@ def finish(client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog)
     result = _result(ctx, outcomes)
     client.update_job(ctx.job_id, status, message, result=result)
     log.info("job %s: %s", status, message)
-    storage.forget_job(ctx.job_id)
     return status
 
 
