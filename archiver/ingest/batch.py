@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.errors import JobApiRefused
 from archiver.ingest.ingest import INGESTED, SKIPPED, IngestOptions, ingest_folder
 from archiver.ingest.inprocess import run_job
 from archiver.ingest.transfer import TRANSFER_FILE
-from archiver.scicat.base import FINISHED_OK, DatasetRef, SciCatClient
+from archiver.scicat.base import FINISHED_OK, SUBMITTED, DatasetRef, SciCatClient
 from archiver.storage.base import Storage
 
 log = logging.getLogger("archiver.batch")
@@ -80,8 +81,12 @@ def run_batch(
 ) -> Iterator[BatchRow]:
     """Ingest and archive each folder, yielding its row as soon as it is done.
 
-    ``storage`` given: run each archive chain in this process (``--in-process``).
+    ``storage`` given: run each archive chain in this process (``--in-process``); the job
+    API is tried first, so a backend that refuses it (:class:`JobApiRefused`) stops the
+    batch before any dataset is ingested or scheduled.
     """
+    if storage is not None:
+        client.list_jobs(SUBMITTED, limit=1)
     for folder in folders:
         yield _one(client, folder, options, storage, contact_email)
 
@@ -107,6 +112,8 @@ def _one(
         row.job_id, row.job_status = job.id, job.status
         if storage is not None:
             row.job_status = run_job(client, storage, job.id)
+    except JobApiRefused:
+        raise  # no later folder can do better: the batch stops with the cause
     except Exception as exc:  # noqa: BLE001
         reason = f"ingested, but the archive job failed: {_reason(exc)}"
         if not row.job_id:

@@ -12,7 +12,7 @@ import threading
 
 from celery import Celery
 
-from archiver.errors import SciCatError
+from archiver.errors import JobApiRefused, SciCatError
 from archiver.intake.handler import JobIntake
 from archiver.intake.messages import HANDLED_TYPES
 from archiver.scicat.base import SUBMITTED, SciCatClient
@@ -40,6 +40,8 @@ class Poller:
         return started
 
     def run(self) -> None:
+        """Poll until :meth:`stop`; a backend that refuses its job API ends it with
+        :class:`~archiver.errors.JobApiRefused`."""
         logger.info(
             "polling %s every %.1fs for submitted jobs (api %s)",
             self.settings.scicat_url,
@@ -51,6 +53,10 @@ class Poller:
                 started = self.poll_once()
                 if started:
                     logger.info("%d new job(s) taken", started)
+            except JobApiRefused as exc:
+                # No later round can succeed: stop with the cause instead of logging it forever.
+                logger.error("polling stopped: %s", exc)
+                raise
             except SciCatError as exc:
                 logger.warning("poll failed, trying again next round: %s", exc)
             except Exception as exc:  # noqa: BLE001 - broker refused the chain: next round

@@ -13,7 +13,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from archiver.errors import NotFoundError, PermanentSciCatError, TransientSciCatError
+from archiver.errors import (
+    AuthError,
+    JobApiRefused,
+    NotFoundError,
+    PermanentSciCatError,
+    TransientSciCatError,
+)
 from archiver.scicat.adapter import TransportClient
 from archiver.scicat.base import DatasetRef, Job
 from archiver.scicat.convert import job_from_v3, oldest_first, v3_job_body
@@ -24,6 +30,9 @@ log = logging.getLogger(__name__)
 API = "/api/v3"
 #: Lifecycle keys the server manages itself and that must not be written back.
 _READ_ONLY = ("_id", "id")
+#: Dataset counters that backend-next 4.x resets to 0 (its DTO defaults) on any
+#: ``PATCH /datasets/{pid}`` that does not carry them; they are sent back unchanged.
+COUNTERS = ("size", "packedSize", "numberOfFiles", "numberOfFilesArchived")
 
 
 def make_transport(
@@ -35,6 +44,27 @@ def make_transport(
         root, timeout, login_path=f"{API}/auth/login", token_field="access_token",
         username=username, password=password, token=token,
     )  # fmt: skip
+
+
+def refused_job_api(exc: AuthError, method: str, path: str) -> JobApiRefused:
+    """The one-line explanation of a 403 from the v3 job API of backend-next 4.x."""
+    return JobApiRefused(
+        exc.operation,
+        f"SciCat answered 403 ({exc.message}) to {method} {path}. backend-next 4.6.0 to "
+        "4.13.x refuse their own job API to every account, admin included: upgrade SciCat to "
+        "4.14 or newer (on 4.0 to 4.5 the archiver's account must be in ADMIN_GROUPS)",
+        exc.status,
+        exc.body,
+    )
+
+
+def kept_counters(dataset: Mapping[str, Any]) -> dict[str, Any]:
+    """The dataset's counters as they are, to send along with a ``PATCH /datasets/{pid}``."""
+    return {
+        k: dataset[k]
+        for k in COUNTERS
+        if isinstance(dataset.get(k), int | float) and not isinstance(dataset.get(k), bool)
+    }
 
 
 def _listing(answer: Any) -> list[dict[str, Any]]:
@@ -53,10 +83,22 @@ class NextLegacyClient(TransportClient):
     def get_job(self, job_id: str) -> Job:
         return job_from_v3(self._job_doc(f"{API}/Jobs/{segment(job_id)}", job_id))
 
+    def _jobs_call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
+        """A call to the v3 job API; a 403 becomes :class:`JobApiRefused` (see
+        :func:`refused_job_api`)."""
+        try:
+            return self.http.call(method, path, operation, **kwargs)
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            raise refused_job_api(exc, method, f"{API}/Jobs") from None
+
     def _job_doc(self, path: str, job_id: str) -> Any:
         """GET a job; backend-next answers an unknown id with 400 "Invalid job id.", not 404."""
         try:
-            return self.http.call("GET", path, "get job")
+            return self._jobs_call("GET", path, "get job")
+        except JobApiRefused:
+            raise
         except PermanentSciCatError as exc:
             if exc.status != 400 or "invalid job id" not in exc.message.lower():
                 raise
@@ -68,7 +110,8 @@ class NextLegacyClient(TransportClient):
         body: dict[str, Any] = {"jobStatusMessage": status}
         if result is not None:
             body["jobResultObject"] = dict(result)
-        self.http.call("PATCH", f"{API}/Jobs/{segment(job_id)}", "update job", json_body=body)
+        path = f"{API}/Jobs/{segment(job_id)}"
+        self._jobs_call("PATCH", path, "update job", json_body=body)
 
     def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}
@@ -76,7 +119,7 @@ class NextLegacyClient(TransportClient):
             where["type"] = {"$in": list(types)}
         query = {"where": where, "limits": {"limit": limit, "order": "creationTime:asc"}}
         docs = _listing(
-            self.http.call("GET", f"{API}/Jobs", "list jobs", params={"filter": json.dumps(query)})
+            self._jobs_call("GET", f"{API}/Jobs", "list jobs", params={"filter": json.dumps(query)})
         )
         return oldest_first([job_from_v3(d) for d in docs], docs)
 
@@ -110,13 +153,16 @@ class NextLegacyClient(TransportClient):
         return self._read_modify_write(pid, changes)
 
     def _read_modify_write(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Send the whole lifecycle: this route replaces the sub-document."""
-        current = self.get_dataset(pid).get("datasetlifecycle") or {}
+        """Send the whole lifecycle (this route replaces the sub-document) and the dataset's
+        counters (which the route would otherwise reset to 0)."""
+        dataset = self.get_dataset(pid)
+        current = dataset.get("datasetlifecycle") or {}
         merged = {k: v for k, v in current.items() if k not in _READ_ONLY}
         merged.update(changes)
         if not changes:
             return merged
-        body = {"datasetlifecycle": merged}
+        body: dict[str, Any] = {"datasetlifecycle": merged}
+        body.update(kept_counters(dataset))
         answer = self.http.call("PATCH", self._ds(pid), "update lifecycle", json_body=body)
         lifecycle = answer.get("datasetlifecycle") if isinstance(answer, dict) else None
         return dict(lifecycle) if isinstance(lifecycle, dict) else merged
