@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +11,8 @@ import click
 
 from archiver.cli.context import CLIContext
 from archiver.ingest.ingest import DRY_RUN, SKIPPED, IngestOptions, ingest_folder, json_emitter
-from archiver.ingest.scan import CHECKSUMS
+from archiver.ingest.scan import CHECKSUMS, FolderTotals
+from archiver.ingest.transfer import load_transfer
 from archiver.scicat import SciCatClient
 
 DEFAULT_MAX_FILES = 10_000
@@ -56,17 +59,47 @@ def options_from(flags: dict[str, Any], dry_run: bool = False) -> IngestOptions:
     )
 
 
-def _dry_run_client(obj: CLIContext) -> tuple[SciCatClient | None, str]:
-    """A dry run talks to SciCat only when it is configured (to detect its generation and
-    to look existing datasets up); otherwise bodies are built for ``--scicat-api``."""
+def _dry_run_client(obj: CLIContext, skip_existing: bool) -> tuple[SciCatClient | None, str]:
+    """A dry run writes nothing. It asks SciCat only for what it must: with
+    ``--skip-existing`` and a configured SciCat it logs in to look folders up; otherwise the
+    bodies are built for ``--scicat-api`` (``auto``: backend-next), with no request at all."""
     from archiver.cli.jobs import scicat_client
 
     settings = obj.settings
-    if settings.scicat_url and (settings.scicat_token or settings.scicat_password):
+    configured = settings.scicat_url and (settings.scicat_token or settings.scicat_password)
+    if skip_existing and configured:
         client = scicat_client(obj)
         return client, client.generation
     api = settings.scicat_api
     return None, "next" if api == "auto" else api
+
+
+def progress_printer(label: str, every: float = 1.0) -> Callable[[int, int, FolderTotals], None]:
+    """Plain progress lines on stderr (also when redirected), at most one per ``every`` s
+    and one when the folder is done."""
+    last = [time.monotonic()]
+
+    def report(done: int, files: int, found: FolderTotals) -> None:
+        now = time.monotonic()
+        if files < found.files and now - last[0] < every:
+            return
+        last[0] = now
+        share = 100 * done / found.size if found.size else 100.0
+        click.echo(
+            f"{label}: read {_size(done)} of {_size(found.size)} ({share:.0f} %), "
+            f"{files} of {found.files} files",
+            err=True,
+        )
+
+    return report
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"
 
 
 @click.command("ingest")
@@ -88,9 +121,11 @@ def ingest_command(obj: CLIContext, path: str, dry_run: bool, **flags: Any) -> N
     from archiver.cli.jobs import scicat_client
 
     options = options_from(flags, dry_run)
+    load_transfer(path)  # every problem of transfer.yaml is reported before SciCat is asked
     if dry_run:
-        client, generation = _dry_run_client(obj)
+        client, generation = _dry_run_client(obj, options.skip_existing)
     else:
+        options = dataclasses.replace(options, progress=progress_printer("ingest"))
         client = scicat_client(obj)
         generation = client.generation
     try:
@@ -99,7 +134,13 @@ def ingest_command(obj: CLIContext, path: str, dry_run: bool, **flags: Any) -> N
         if client is not None:
             client.close()
     if result.skipped_entries:
-        click.echo(f"not listed (links or special files): {len(result.skipped_entries)}", err=True)
+        shown = ", ".join(result.skipped_entries[:5])
+        more = len(result.skipped_entries) - 5
+        click.echo(
+            f"not listed ({len(result.skipped_entries)}: special files or symlinks leading out "
+            f"of the folder): {shown}{f' and {more} more' if more > 0 else ''}",
+            err=True,
+        )
     if result.status == SKIPPED:
         click.echo(f"skipped {result.folder}: {result.reason}", err=True)
         click.echo(result.pid)

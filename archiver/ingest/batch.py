@@ -87,8 +87,9 @@ def run_batch(
     """
     if storage is not None:
         client.list_jobs(SUBMITTED, limit=1)
+    blind: set[str] = set()
     for folder in folders:
-        yield _one(client, folder, options, storage, contact_email)
+        yield _one(client, folder, options, storage, contact_email, blind)
 
 
 def _one(
@@ -97,10 +98,11 @@ def _one(
     options: IngestOptions,
     storage: Storage | None,
     contact_email: str | None,
+    blind: set[str],
 ) -> BatchRow:
     row = BatchRow(folder.name, FAILED)
     try:
-        result = ingest_folder(client, folder, options)
+        result = ingest_folder(client, folder, options, blind_groups=blind)
     except Exception as exc:  # noqa: BLE001 - one folder never stops the batch
         return _failed(row, folder, _reason(exc))
     row.pid = result.pid or ""

@@ -36,17 +36,28 @@ def dataset_body(spec: TransferSpec, found: FolderTotals, generation: str) -> di
     body: dict[str, Any] = {"type": "raw"}
     body.update({k: values[k] for k in COPIED if k in values})
     body["owner"] = _joined([o.name for o in spec.owners])
-    email = _joined([o.email for o in spec.owners])
+    emails = [o.email for o in spec.owners if o.email]
     orcid = _joined([o.orcid for o in spec.owners])
-    if email:
-        body["ownerEmail"] = email
+    if emails:
+        body["ownerEmail"] = emails[0]  # SciCat validates one address (class-validator isEmail)
     if orcid:
         body["orcidOfOwner"] = orcid
     body["principalInvestigator"] = ";".join(values["principalInvestigators"])
     body["sourceFolder"] = str(spec.folder)
     body["creationTime"] = found.creation_time
     body.setdefault("scientificMetadata", {})
+    if len(spec.owners) > 1:
+        # ownerEmail holds one address: every owner, with their e-mails, is kept here.
+        body["scientificMetadata"] = {"owners": owner_records(spec), **body["scientificMetadata"]}
     return body
+
+
+def owner_records(spec: TransferSpec) -> list[dict[str, str]]:
+    """The owners of ``transfer.yaml`` as small records (only the keys given)."""
+    return [
+        {k: v for k, v in (("name", o.name), ("email", o.email), ("orcid", o.orcid)) if v}
+        for o in spec.owners
+    ]
 
 
 def _ownable(dataset: Mapping[str, Any]) -> dict[str, Any]:

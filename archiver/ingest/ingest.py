@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, AuthError, NotFoundError
 from archiver.ingest import build, scan
 from archiver.ingest.transfer import TransferSpec, load_transfer
 from archiver.scicat.base import SciCatClient
@@ -44,6 +44,8 @@ class IngestOptions:
     skip_existing: bool = False
     dry_run: bool = False
     attachments: bool = True
+    #: Called after each file was read: ``(bytes done, files done, totals of the folder)``.
+    progress: Callable[[int, int, scan.FolderTotals], None] | None = None
 
 
 @dataclass
@@ -79,8 +81,14 @@ def ingest_folder(
     options: IngestOptions,
     emit: Emit | None = None,
     generation: str | None = None,
+    blind_groups: set[str] | None = None,
 ) -> IngestResult:
-    """Ingest ``folder``. ``client`` may be ``None`` only for a dry run (no look-up then)."""
+    """Ingest ``folder``. ``client`` may be ``None`` only for a dry run (no look-up then).
+
+    ``blind_groups`` (shared by the folders of one batch) collects the owner groups whose
+    datasets the account turned out unable to read back; with ``skip_existing`` later
+    folders of those groups are refused before anything is created.
+    """
     spec = load_transfer(folder)
     found = scan.totals(spec.folder)
     result = IngestResult(spec.folder, INGESTED, files=found.files, size=found.size)
@@ -88,6 +96,7 @@ def ingest_folder(
     if found.files == 0:
         raise IngestError(f"{spec.folder}: no files to ingest besides transfer.yaml")
     if options.skip_existing and client is not None:
+        _check_visible(blind_groups, spec, client)
         existing = client.find_datasets({"sourceFolder": str(spec.folder)}, limit=1)
         if existing:
             result.status, result.pid = SKIPPED, str(existing[0].get("pid"))
@@ -104,13 +113,44 @@ def ingest_folder(
     result.pid = str(created["pid"])
     log.info("dataset %s created for %s", result.pid, spec.folder)
     try:
-        _fill(client, spec, created, options, gen, result)
+        _fill(client, spec, created, options, gen, result, found)
     except BaseException as exc:  # also Ctrl-C: never leave a half-made dataset
         error = _rolled_back(client, result.pid, exc)
         if not isinstance(exc, Exception):
             raise
         raise error from exc
+    if options.skip_existing:
+        _read_back(client, spec, result.pid, blind_groups)
     return result
+
+
+def _blind_reason(spec: TransferSpec) -> str:
+    group = spec.values["ownerGroup"]
+    return (
+        f"--skip-existing cannot see earlier copies: the account may create datasets of group "
+        f"{group!r} (CREATE_DATASET_PRIVILEGED_GROUPS) but not read them; use an account in "
+        f"{group!r} or in ADMIN_GROUPS"
+    )
+
+
+def _check_visible(blind: set[str] | None, spec: TransferSpec, client: SciCatClient) -> None:
+    """Refuse before creating anything for a group this run already found unreadable."""
+    if blind is not None and spec.values["ownerGroup"] in blind:
+        raise IngestError(f"not ingested: {_blind_reason(spec)}")
+
+
+def _read_back(client: SciCatClient, spec: TransferSpec, pid: str, blind: set[str] | None) -> None:
+    """With --skip-existing, the account must be able to read what it creates; otherwise
+    the look-up by ``sourceFolder`` found nothing only because it sees nothing."""
+    try:
+        client.get_dataset(pid)
+    except (AuthError, NotFoundError):
+        if blind is not None:
+            blind.add(spec.values["ownerGroup"])
+        raise IngestError(
+            f"dataset {pid} created, but it may duplicate an earlier ingest: {_blind_reason(spec)}",
+            pid,
+        ) from None
 
 
 def _fill(
@@ -120,10 +160,14 @@ def _fill(
     options: IngestOptions,
     gen: str,
     result: IngestResult,
+    found: scan.FolderTotals,
 ) -> None:
     pid = str(dataset["pid"])
     files = size = 0
-    for block in scan.blocks(spec.folder, options.checksum, options.max_files, options.max_bytes):
+    on_file = _progress(options, found)
+    for block in scan.blocks(
+        spec.folder, options.checksum, options.max_files, options.max_bytes, on_file
+    ):
         client.create_origdatablock(
             pid, build.origdatablock_body(block, options.checksum, dataset, gen)
         )
@@ -133,6 +177,20 @@ def _fill(
     if options.attachments:
         for attachment in spec.attachments:
             client.create_attachment(pid, build.attachment_body(attachment, dataset))
+
+
+def _progress(options: IngestOptions, found: scan.FolderTotals) -> Callable[[int], None] | None:
+    report = options.progress
+    if report is None:
+        return None
+    done = {"bytes": 0, "files": 0}
+
+    def on_file(size: int) -> None:
+        done["bytes"] += size
+        done["files"] += 1
+        report(done["bytes"], done["files"], found)
+
+    return on_file
 
 
 def _dry_run(

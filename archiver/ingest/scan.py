@@ -3,8 +3,10 @@
 Memory stays flat whatever the folder size: directories are walked iteratively with
 ``os.scandir`` (a stack of directory paths, never a list of all files), checksums are computed
 by streaming each file in chunks, and files are handed out one OrigDatablock at a time.
-Listed are regular files below the folder, except the top-level ``transfer.yaml``; symbolic
-links and special files are counted as skipped, never followed.
+Listed are regular files below the folder, except the top-level ``transfer.yaml``, and
+symbolic links whose target stays inside the folder (listed as links, never followed: size 0,
+``perm`` ``lrwxrwxrwx``, the checksum of the target text, as filesystem storage archives
+them). Links that lead out of the folder and special files are counted as skipped.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from archiver.ingest.transfer import TRANSFER_FILE
+from archiver.storage.paths import link_stays_inside
+from archiver.storage.tarpack import link_digest
 
 #: Checksum algorithms offered (``none``: no ``chk`` per file).
 CHECKSUMS = ("sha256", "md5", "blake2b", "sha1", "none")
@@ -69,7 +73,8 @@ def checksum(path: str | Path, algorithm: str) -> str | None:
 def walk(root: Path) -> Iterator[tuple[os.DirEntry[str] | None, str, str]]:
     """Yield ``(entry, relative path, kind)`` for everything below ``root``.
 
-    ``kind`` is ``"file"`` or ``"skipped"``. Directories are walked depth first, their names
+    ``kind`` is ``"file"``, ``"link"`` (a symlink staying inside ``root``) or ``"skipped"``
+    (a symlink leading out, a special file). Directories are walked depth first, their names
     sorted; files come in the order the file system gives them (no per-directory list).
     """
     stack = [""]
@@ -84,6 +89,8 @@ def walk(root: Path) -> Iterator[tuple[os.DirEntry[str] | None, str, str]]:
                 elif entry.is_file(follow_symlinks=False):
                     if rel != TRANSFER_FILE:
                         yield entry, rel, "file"
+                elif entry.is_symlink() and link_stays_inside(rel, os.readlink(entry.path)):
+                    yield entry, rel, "link"
                 else:
                     yield entry, rel, "skipped"
         stack.extend(sorted(subdirs, reverse=True))
@@ -93,45 +100,58 @@ def totals(root: Path) -> FolderTotals:
     """Count files and bytes and find the newest mtime (stat only, no reading)."""
     found = FolderTotals()
     for entry, rel, kind in walk(root):
-        if kind != "file" or entry is None:
+        if kind == "skipped" or entry is None:
             found.skipped.append(rel)
             continue
         info = entry.stat(follow_symlinks=False)
         found.files += 1
-        found.size += info.st_size
+        found.size += info.st_size if kind == "file" else 0
         if found.newest_mtime is None or info.st_mtime > found.newest_mtime:
             found.newest_mtime = info.st_mtime
     return found
 
 
 def datafile(entry: os.DirEntry[str], rel: str, algorithm: str) -> dict[str, Any]:
-    """The SciCat DataFile of one file."""
+    """The SciCat DataFile of one file or symlink (a link: size 0, checksum of its target)."""
     info = entry.stat(follow_symlinks=False)
+    link = stat.S_ISLNK(info.st_mode)
     record: dict[str, Any] = {
         "path": rel,
-        "size": info.st_size,
+        "size": 0 if link else info.st_size,
         "time": iso_time(info.st_mtime),
         "uid": str(info.st_uid),
         "gid": str(info.st_gid),
         "perm": stat.filemode(info.st_mode),
     }
-    digest = checksum(entry.path, algorithm)  # a str: pathlib would intern every name
+    if link:
+        digest = None if algorithm == "none" else link_digest(algorithm, os.readlink(entry.path))
+    else:
+        digest = checksum(entry.path, algorithm)  # a str: pathlib would intern every name
     if digest is not None:
         record["chk"] = digest
     return record
 
 
-def blocks(root: Path, algorithm: str, max_files: int, max_bytes: int) -> Iterator[FileBlock]:
+def blocks(
+    root: Path,
+    algorithm: str,
+    max_files: int,
+    max_bytes: int,
+    on_file: Callable[[int], None] | None = None,
+) -> Iterator[FileBlock]:
     """The folder's files as OrigDatablocks of at most ``max_files`` files and ``max_bytes``
-    bytes (a single larger file gets a block of its own). One block is held at a time."""
+    bytes (a single larger file gets a block of its own). One block is held at a time.
+    ``on_file(size)`` is called after each file was read and checksummed."""
     if max_files < 1 or max_bytes < 1:
         raise ValueError("max_files and max_bytes must be at least 1")
     current: list[dict[str, Any]] = []
     size = index = 0
     for entry, rel, kind in walk(root):
-        if kind != "file" or entry is None:
+        if kind == "skipped" or entry is None:
             continue
         record = datafile(entry, rel, algorithm)
+        if on_file is not None:
+            on_file(record["size"])
         if current and (len(current) >= max_files or size + record["size"] > max_bytes):
             yield FileBlock(index, current, size)
             current, size, index = [], 0, index + 1

@@ -9,6 +9,7 @@ YAML node tree, so the numbers match what an editor shows).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +27,19 @@ IMAGE_TYPES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp"
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 
 
+def _line_of(problem: str) -> int:
+    found = re.match(r"line (\d+):", problem)
+    return int(found.group(1)) if found else 0
+
+
 class TransferError(ArchiverError):
-    """``transfer.yaml`` is missing, unreadable or invalid; ``problems`` lists every issue."""
+    """``transfer.yaml`` is missing, unreadable or invalid; ``problems`` lists every issue,
+    in the order of their lines."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
-        self.problems = problems
+        self.problems = sorted(problems, key=_line_of)
+        problems = self.problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{path}: {len(problems)} problem(s):\n{lines}")
 
@@ -74,6 +82,15 @@ def _is_nonempty_str_list(value: Any) -> bool:
     return _is_str_list(value) and len(value) > 0
 
 
+#: One e-mail address, as SciCat's class-validator ``isEmail`` accepts it (roughly): no
+#: spaces, no list separators, one ``@``, a dot in the domain.
+_EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,.]+")
+
+
+def _is_email(value: Any) -> bool:
+    return isinstance(value, str) and _EMAIL.fullmatch(value.strip()) is not None
+
+
 def _is_records(value: Any) -> bool:
     return isinstance(value, list) and len(value) > 0 and all(isinstance(v, dict) for v in value)
 
@@ -89,13 +106,14 @@ _RECORDS0: _Check = (
     "a list of mappings",
 )
 _MAPPING: _Check = (lambda v: isinstance(v, dict), "a mapping")
+_EMAIL_CHECK: _Check = (_is_email, "one e-mail address (SciCat accepts no list here)")
 _RAW: _Check = (lambda v: v == "raw", "raw (the only dataset type ingested here)")
 
 #: key -> (required, check). The first 15 keys are the old example file's.
 SCHEMA: dict[str, tuple[bool, _Check]] = {
     "accessGroups": (False, _STRS),
     "attachments": (False, _RECORDS0),
-    "contactEmail": (True, _STR),
+    "contactEmail": (True, _EMAIL_CHECK),
     "creationLocation": (True, _STR),
     "datasetName": (True, _STR),
     "description": (False, _STR),
@@ -115,7 +133,7 @@ SCHEMA: dict[str, tuple[bool, _Check]] = {
 }
 OWNER_KEYS: dict[str, tuple[bool, _Check]] = {
     "name": (True, _STR),
-    "email": (False, _STR),
+    "email": (False, _EMAIL_CHECK),
     "orcid": (False, _STR),
 }
 ATTACHMENT_KEYS: dict[str, tuple[bool, _Check]] = {
@@ -225,6 +243,12 @@ def _attachment(
     return Attachment(str(entry["caption"]), target, IMAGE_TYPES[kind])
 
 
+def _items(data: Mapping[str, Any], key: str) -> list[Any]:
+    """The list under ``key``; anything else (already reported by the schema check) is none."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
 def load_transfer(folder: str | Path) -> TransferSpec:
     """Read and check ``folder/transfer.yaml``; raise :class:`TransferError` listing every
     problem (with line numbers) when it is not usable."""
@@ -235,13 +259,13 @@ def load_transfer(folder: str | Path) -> TransferSpec:
     _check_mapping(data, SCHEMA, "", lines, problems)
     owners: list[Owner] = []
     attachments: list[Attachment] = []
-    for index, entry in enumerate(data.get("owners") or []):
+    for index, entry in enumerate(_items(data, "owners")):
         if isinstance(entry, dict):
             before = len(problems)
             _check_mapping(entry, OWNER_KEYS, f"owners[{index}].", lines, problems)
             if len(problems) == before:
                 owners.append(Owner(entry["name"], entry.get("email"), entry.get("orcid")))
-    for index, entry in enumerate(data.get("attachments") or []):
+    for index, entry in enumerate(_items(data, "attachments")):
         if isinstance(entry, dict):
             name = f"attachments[{index}]"
             before = len(problems)

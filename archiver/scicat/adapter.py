@@ -16,6 +16,16 @@ class TransportClient(SciCatClient):
         self.http = transport
         self.default_email = default_email
 
+    def initiator_email(self, contact_email: str | None) -> str:
+        """``emailJobInitiator`` of a v3 job: the given contact, else a configured default,
+        else the logged-in account's address, else the placeholder :data:`DEFAULT_EMAIL`."""
+        if contact_email:
+            return contact_email
+        if self.default_email != DEFAULT_EMAIL:
+            return self.default_email
+        self.http.ensure_login()
+        return self.http.account_email or DEFAULT_EMAIL
+
     def login(self) -> None:
         self.http.login()
 

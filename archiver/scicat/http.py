@@ -128,6 +128,8 @@ class HttpTransport:
         self._fixed = token.removeprefix("Bearer ").strip() if token else None
         self._grant: Grant | None = Grant(self._fixed) if self._fixed else None
         self._old_tokens: list[str] = []
+        #: The logged-in account's e-mail, when the login answer names it (backend-next).
+        self.account_email: str | None = None
         self._lock = threading.Lock()
         self.session = session or requests.Session()
         self.session.headers["Accept"] = "application/json"
@@ -179,7 +181,14 @@ class HttpTransport:
         if self._grant:  # keep recent tokens scrubbable: late errors may still quote them
             self._old_tokens = [*self._old_tokens[-4:], self._grant.token]
         self._grant = grant
+        user = answer.get("user") if isinstance(answer, dict) else None
+        email = user.get("email") if isinstance(user, dict) else None
+        self.account_email = email if isinstance(email, str) and email else None
         log.info("logged in to SciCat at %s as %s", self.root, self._username)
+
+    def ensure_login(self) -> None:
+        """Log in now unless a valid token is at hand (a fixed token counts as valid)."""
+        self._token()
 
     def _token(self) -> str:
         with self._lock:

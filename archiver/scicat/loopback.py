@@ -65,7 +65,7 @@ class LoopBackClient(TransportClient):
         params: Mapping[str, Any] | None = None,
         contact_email: str | None = None,
     ) -> Job:
-        body = v3_job_body(job_type, datasets, params, contact_email or self.default_email)
+        body = v3_job_body(job_type, datasets, params, self.initiator_email(contact_email))
         return job_from_v3(self.http.call("POST", f"{API}/Jobs", "create job", json_body=body))
 
     def job_datasets(self, job_id: str) -> list[dict[str, Any]]:

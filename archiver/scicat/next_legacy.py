@@ -130,7 +130,7 @@ class NextLegacyClient(TransportClient):
         params: Mapping[str, Any] | None = None,
         contact_email: str | None = None,
     ) -> Job:
-        body = v3_job_body(job_type, datasets, params, contact_email or self.default_email)
+        body = v3_job_body(job_type, datasets, params, self.initiator_email(contact_email))
         return job_from_v3(self.http.call("POST", f"{API}/Jobs", "create job", json_body=body))
 
     # -- datasets ------------------------------------------------------------------------

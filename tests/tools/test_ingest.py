@@ -32,7 +32,11 @@ def test_ingest_creates_the_dataset_from_every_transfer_key_and_real_files(
                 "sampleId", "validationStatus", "instrumentId"):  # fmt: skip
         assert ds[key] == TRANSFER[key], key
     assert ds["owner"] == "Ada;Bob"
-    assert ds["ownerEmail"] == "ada@uni.org;bob@uni.org"
+    assert ds["ownerEmail"] == "ada@uni.org"  # SciCat validates one address
+    assert ds["scientificMetadata"]["owners"] == [
+        {"name": "Ada", "email": "ada@uni.org", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+        {"name": "Bob", "email": "bob@uni.org"},
+    ]
     assert ds["orcidOfOwner"] == "https://orcid.org/0000-0002-1825-0097"
     assert ds["principalInvestigator"] == "Grace;Alan"
     assert ds["sourceFolder"] == str(folder.resolve())
