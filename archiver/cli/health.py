@@ -1,8 +1,12 @@
-"""``archiver health``: is the broker reachable, is SciCat reachable, does the login work?
+"""``archiver health``: is the broker reachable, is SciCat reachable, does the login work,
+and may the account do what the pipeline needs?
 
-Prints one line per check, ``ok`` or ``FAIL`` with a short reason, and exits 0 only when
-every check passed, so it can serve as a container ``HEALTHCHECK``. ``--skip-scicat`` limits
-it to the broker (for containers such as Flower that never talk to SciCat).
+Prints one line per check, ``ok``, ``WARN`` or ``FAIL`` with a short reason, and exits 0 only
+when no check failed, so it can serve as a container ``HEALTHCHECK``. After the login it
+checks the account's rights without changing anything (:mod:`archiver.scicat.rights`);
+``--job`` and ``--dataset`` add checks on real objects (another group's dataset).
+``--skip-scicat`` limits it to the broker (for containers such as Flower that never talk to
+SciCat).
 
 No line ever contains a secret: the broker URL is printed with its password masked and every
 reason is scrubbed of the configured passwords and token before it is printed.
@@ -11,7 +15,7 @@ reason is scrubbed of the configured passwords and token before it is printed.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import click
@@ -22,6 +26,7 @@ from archiver.errors import ArchiverError
 from archiver.scicat import connect
 from archiver.scicat.detect import detect_generation
 from archiver.scicat.http import HttpTransport
+from archiver.scicat.rights import FAIL, WARN, check_rights
 from archiver.settings import Settings
 
 #: Default seconds each check may take: a container health check must answer quickly.
@@ -37,10 +42,13 @@ class Check:
     name: str
     ok: bool
     detail: str
+    #: A passed check with a caveat: printed ``WARN``, does not fail the exit code.
+    warn: bool = False
 
     def line(self) -> str:
-        """The printed line, e.g. ``broker  ok    amqp://guest:***@rabbitmq:5672//``."""
-        return f"{self.name:<7} {'ok' if self.ok else 'FAIL':<5} {self.detail}"
+        """The printed line, e.g. ``broker     ok    amqp://guest:***@rabbitmq:5672//``."""
+        word = "FAIL" if not self.ok else "WARN" if self.warn else "ok"
+        return f"{self.name:<10} {word:<5} {self.detail}"
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -110,32 +118,49 @@ def check_scicat(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> tuple[
     )
 
 
-def check_login(settings: Settings, generation: str, timeout: float = DEFAULT_TIMEOUT) -> Check:
-    """Log in with the configured account, or try the configured token on one listing."""
+def check_login(
+    settings: Settings,
+    generation: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: Sequence[str] = (),
+    datasets: Sequence[str] = (),
+) -> list[Check]:
+    """Log in with the configured account (or try the configured token), then check what
+    the account may do (:func:`archiver.scicat.rights.check_rights`)."""
     chosen = settings.replace(
         scicat_api=generation, scicat_timeout=min(settings.scicat_timeout, timeout)
     )
+    secrets = _secrets(settings)
     try:
         client = connect(chosen)
         try:
             if settings.scicat_token:
                 # A fixed token is never "logged in": one cheap authenticated call tries it.
-                client.list_jobs("jobSubmitted", limit=1)
+                client.find_datasets({}, limit=1)
                 detail = "the token in ARCHIVER_SCICAT_TOKEN is accepted"
             else:
                 client.login()
                 detail = f"logged in as {settings.scicat_user}"
+            account = settings.scicat_user or "the token's account"
+            found = check_rights(client, account, jobs, datasets)
         finally:
             client.close()
     except ArchiverError as exc:
-        return Check("login", False, scrub(_reason(exc), _secrets(settings)))
-    return Check("login", True, detail)
+        return [Check("login", False, scrub(_reason(exc), secrets))]
+    return [Check("login", True, detail)] + [
+        Check(r.name, r.level != FAIL, scrub(r.detail, secrets), warn=r.level == WARN)
+        for r in found
+    ]
 
 
 def run_checks(
-    settings: Settings, skip_scicat: bool = False, timeout: float = DEFAULT_TIMEOUT
+    settings: Settings,
+    skip_scicat: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: Sequence[str] = (),
+    datasets: Sequence[str] = (),
 ) -> list[Check]:
-    """Every check in order: broker, then (unless skipped) SciCat and the login."""
+    """Every check in order: broker, then (unless skipped) SciCat, the login and the rights."""
     checks = [check_broker(settings, timeout)]
     if skip_scicat:
         return checks
@@ -144,7 +169,7 @@ def run_checks(
     if generation is None:
         checks.append(Check("login", False, "not tried: the SciCat check failed"))
     else:
-        checks.append(check_login(settings, generation, timeout))
+        checks.extend(check_login(settings, generation, timeout, jobs, datasets))
     return checks
 
 
@@ -161,14 +186,38 @@ def run_checks(
     show_default=True,
     help="seconds each check may take",
 )
+@click.option(
+    "--job",
+    "jobs",
+    multiple=True,
+    metavar="ID",
+    help="also check that the account may read this job and its datasets (repeatable)",
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="PID",
+    help="also check that the account may read this dataset and its blocks (repeatable)",
+)
 @click.pass_obj
-def health_command(obj: CLIContext, skip_scicat: bool, timeout: float) -> None:
-    """Check the broker, SciCat and the login; exit 0 only if every check passes.
+def health_command(
+    obj: CLIContext,
+    skip_scicat: bool,
+    timeout: float,
+    jobs: tuple[str, ...],
+    datasets: tuple[str, ...],
+) -> None:
+    """Check the broker, SciCat, the login and the account's rights; exit 0 only if no
+    check failed.
 
-    Prints one line per check (ok or FAIL and a short reason, never a secret). Meant for
-    container health checks and for a first look when jobs do not move.
+    Prints one line per check (ok, WARN or FAIL and a short reason naming the SciCat setting
+    to change; never a secret). Nothing in SciCat is changed. Meant for container health
+    checks and for a first look when jobs do not move; `archiver selftest` goes further.
     """
-    checks = run_checks(obj.settings, skip_scicat=skip_scicat, timeout=timeout)
+    checks = run_checks(
+        obj.settings, skip_scicat=skip_scicat, timeout=timeout, jobs=jobs, datasets=datasets
+    )
     for check in checks:
         click.echo(check.line())
     if not all(check.ok for check in checks):
