@@ -115,7 +115,7 @@ def config_command(obj: CLIContext, markdown: bool) -> None:
 
 def _register() -> None:
     """Attach every subcommand module's command to the group."""
-    from archiver.cli import batch, demo, emulator, health, ingest, intake, jobs, reset
+    from archiver.cli import batch, demo, emulator, health, ingest, intake, jobs, reset, selftest
 
     cli.add_command(demo.demo_command)
     cli.add_command(emulator.emulator_command)
@@ -126,6 +126,7 @@ def _register() -> None:
     cli.add_command(jobs.job_group)
     cli.add_command(batch.batch_command)
     cli.add_command(reset.reset_command)
+    cli.add_command(selftest.selftest_command)
 
 
 _register()

@@ -77,8 +77,9 @@ class NextClient(NextLegacyClient):
             "type": job_type,
             "jobParams": {**dict(params or {}), "datasetList": dataset_list(datasets)},
         }
-        if contact_email:
-            body["contactEmail"] = contact_email
+        # A job without an owner is "anonymous" to backend v5, which then requires a contact
+        # e-mail (422): default to the logged-in account's address.
+        body["contactEmail"] = self.initiator_email(contact_email)
         return job_from_v4(self.http.call("POST", JOBS, "create job", json_body=body))
 
     # -- lifecycle -----------------------------------------------------------------------
