@@ -68,3 +68,16 @@ def emulator_factory() -> Iterator[Callable[..., object]]:
     yield start
     for emu in started:
         emu.stop()
+
+
+#: Fixtures that mean a test needs RabbitMQ: the shared broker, or a private node of its own.
+BROKER_FIXTURES = frozenset({"broker_url", "private_node"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs RabbitMQ (directly or through another fixture, e.g. the
+    pipeline) carries the ``rabbitmq`` marker, so ``-m 'not rabbitmq'`` is a reliable
+    broker-free subset."""
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.rabbitmq)
