@@ -9,7 +9,7 @@ Every error the archiver raises on purpose derives from :class:`ArchiverError`::
     │   ├── TransientSciCatError    connection error, timeout, 429, 5xx: retry later
     │   └── PermanentSciCatError    other 4xx: retrying will not help
     │       ├── AuthError           login refused (401/403 on login), or no right to a call
-    │       │   └── JobApiRefused   backend-next 4.6-4.13: its job API refuses every account
+    │       │   └── JobApiRefused   backend-next 4.4-4.13: its job API refuses every account
     │       └── NotFoundError       404 (also a LookupError)
     └── StorageError                the storage backend failed
         ├── TransientStorageError
@@ -78,7 +78,7 @@ class AuthError(PermanentSciCatError):
 
 class JobApiRefused(AuthError):
     """SciCat refuses its own job API to the archiver's account (403 on reading or updating
-    jobs). backend-next 4.6.0-4.13.x do this to every account, admin included; nothing can
+    jobs). backend-next 4.4.0-4.13.x do this to every account, admin included; nothing can
     work until SciCat is upgraded. The message names the cause and the remedy."""
 
 

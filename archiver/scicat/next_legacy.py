@@ -50,9 +50,8 @@ def refused_job_api(exc: AuthError, method: str, path: str) -> JobApiRefused:
     """The one-line explanation of a 403 from the v3 job API of backend-next 4.x."""
     return JobApiRefused(
         exc.operation,
-        f"SciCat answered 403 ({exc.message}) to {method} {path}. backend-next 4.6.0 to "
-        "4.13.x refuse their own job API to every account, admin included: upgrade SciCat to "
-        "4.14 or newer (on 4.0 to 4.5 the archiver's account must be in ADMIN_GROUPS)",
+        f"{method} {path} answered 403 ({exc.message}): backend-next 4.4.0 to 4.13.x refuse "
+        "their own job API to every account, admin included; upgrade SciCat to 4.14 or newer",
         exc.status,
         exc.body,
     )

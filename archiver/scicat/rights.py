@@ -62,7 +62,7 @@ def identity(client: SciCatClient, fallback: str) -> Identity:
     if not isinstance(answer, Mapping):
         return Identity(fallback)
     groups = answer.get("currentGroups")
-    names = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
+    names = tuple(str(g) for g in groups if g) if isinstance(groups, list) else ()
     return Identity(str(answer.get("username") or fallback), names)
 
 
@@ -81,7 +81,7 @@ def _jobs(client: SciCatClient, who: Identity) -> Iterator[Right]:
     try:
         visible = client.list_jobs(SUBMITTED, limit=1)
     except JobApiRefused as exc:
-        yield Right("jobs", FAIL, str(exc))
+        yield Right("jobs", FAIL, exc.message)
         return
     except AuthError as exc:
         yield Right(
@@ -172,7 +172,7 @@ def _job(client: SciCatClient, job_id: str, who: Identity) -> Iterator[Right]:
     try:
         job = client.get_job(job_id)
     except JobApiRefused as exc:
-        yield Right("job", FAIL, str(exc))
+        yield Right("job", FAIL, exc.message)
         return
     except NotFoundError:
         yield Right("job", FAIL, f"{job_id}: no such job")

@@ -1,4 +1,4 @@
-"""backend-next 4.6-4.13 refuse their own v3 job API to every account (backend.md §10).
+"""backend-next 4.4-4.13 refuse their own v3 job API to every account (backend.md §10).
 
 The client turns that 403 into :class:`JobApiRefused`, whose one line names the cause and
 the remedy; the poller, the batch tool and ``job watch`` stop with it instead of looping
@@ -39,7 +39,7 @@ def test_every_job_read_and_update_names_the_cause_and_the_remedy(emulator_facto
         for call in calls:
             with pytest.raises(JobApiRefused) as err:
                 call()
-            assert REMEDY in str(err.value) and "4.6.0 to 4.13" in str(err.value)
+            assert REMEDY in str(err.value) and "4.4.0 to 4.13" in str(err.value)
 
 
 def test_a_403_on_v4_jobs_is_a_plain_permission_error(emulator_factory):
