@@ -59,6 +59,8 @@ class Request:
     raw_body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     user: dict[str, Any] | None = None
+    #: the caller's :class:`~archiver.emulator.permissions.Rights` (authenticated routes)
+    rights: Any = None
 
     @property
     def username(self) -> str:

@@ -7,7 +7,8 @@ in :data:`DOCUMENTED_DIFFERENCES`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from archiver.emulator.protocol import ApiError
@@ -44,6 +45,8 @@ LIFECYCLE_KEYS = frozenset(
      "retrieveStatusMessage", "archiveReturnMessage", "retrieveReturnMessage", "exportedTo",
      "retrieveIntegrityCheck", "storageLocation"}
 )  # fmt: skip
+_LIFECYCLE_DATES = ("dateOfDiskPurging", "archiveRetentionTime", "dateOfPublishing", "publishedOn")
+_LIFECYCLE_STRINGS = ("archiveStatusMessage", "retrieveStatusMessage")
 _LIFECYCLE_TYPES: dict[str, type | tuple[type, ...]] = {
     "archivable": bool, "retrievable": bool, "publishable": bool, "isOnCentralDisk": bool,
     "retrieveIntegrityCheck": bool, "archiveReturnMessage": dict, "retrieveReturnMessage": dict,
@@ -131,8 +134,117 @@ def check_datafiles(files: Any, strict: bool = True) -> None:
 
 
 def check_lifecycle(changes: Mapping[str, Any]) -> None:
-    """Unknown lifecycle keys and wrongly typed flags give 400."""
+    """Unknown lifecycle keys, wrongly typed flags and malformed dates give 400."""
     reject_unknown(changes, LIFECYCLE_KEYS)
+    errors = field_errors(changes, _LIFECYCLE_CHECKS)
+    if errors:
+        raise ApiError(400, errors)
     for key, kind in _LIFECYCLE_TYPES.items():
         if key in changes and not isinstance(changes[key], kind):
             raise ApiError(400, [f"{key} has the wrong type"])
+
+
+# -- class-validator's checks -------------------------------------------------------------------
+#: validator.js's ``isISO8601`` pattern (what class-validator's ``@IsDateString()`` uses).
+_ISO8601 = re.compile(
+    r"^([+-]?\d{4}(?!\d{2}\b))((-?)((0[1-9]|1[0-2])(\3([12]\d|0[1-9]|3[01]))?|W([0-4]\d|5[0-3])"
+    r"(-?[1-7])?|(00[1-9]|0[1-9]\d|[12]\d{2}|3([0-5]\d|6[1-6])))([T\s]((([01]\d|2[0-3])"
+    r"((:?)[0-5]\d)?|24:?00)([.,]\d+(?!:))?)?(\17[0-5]\d([.,]\d+)?)?([zZ]|([+-])([01]\d|2[0-3])"
+    r":?([0-5]\d)?)?)?)?$"
+)
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def is_email(value: Any) -> bool:
+    """One e-mail address, as class-validator's ``@IsEmail()`` (no lists, no display names)."""
+    return isinstance(value, str) and len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def is_email_list(value: Any) -> bool:
+    """v5.2.1's ``CustomEmailList``: one address or several separated by ``;``."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and all(is_email(part.strip()) for part in value.split(";"))
+    )
+
+
+def is_date_string(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ISO8601.match(value))
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
+_Check = tuple[Callable[[Any], bool], str]
+_STRING: _Check = (lambda x: isinstance(x, str), "{key} must be a string")
+_DATE: _Check = (is_date_string, "{key} must be a valid ISO 8601 date string")
+_INT: _Check = (is_int, "{key} must be an integer number")
+_BOOL: _Check = (lambda x: isinstance(x, bool), "{key} must be a boolean value")
+_STRINGS: _Check = (_is_string_list, "each value in {key} must be a string")
+_OBJECT: _Check = (lambda x: isinstance(x, dict), "{key} must be an object")
+
+#: Per-key checks of the dataset DTOs (``update-dataset-obsolete.dto.ts`` and the raw/derived
+#: variants of v5.2.1), with class-validator's messages.
+DATASET_FIELD_CHECKS: dict[str, _Check] = {
+    "ownerEmail": (is_email, "{key} must be an email"),
+    "contactEmail": (
+        is_email_list,
+        "Expected an email or a list of semicolon separated emails, got {value}",
+    ),
+    "creationTime": _DATE, "startTime": _DATE, "endTime": _DATE,
+    "size": _INT, "packedSize": _INT, "numberOfFiles": _INT, "numberOfFilesArchived": _INT,
+    "isPublished": _BOOL, "scientificMetadataValid": _BOOL,
+    "keywords": _STRINGS, "sharedWith": _STRINGS, "accessGroups": _STRINGS,
+    "inputDatasets": _STRINGS, "usedSoftware": _STRINGS,
+    "scientificMetadata": _OBJECT, "jobParameters": _OBJECT,
+    **{k: _STRING for k in (
+        "owner", "ownerGroup", "orcidOfOwner", "sourceFolder", "validationStatus",
+        "description", "datasetName", "classification", "license", "comment", "proposalId",
+        "runNumber", "principalInvestigator", "creationLocation", "dataFormat", "sampleId",
+        "instrumentId", "investigator", "pid", "version", "instrumentGroup",
+        "scientificMetadataSchema",
+    )},
+}  # fmt: skip
+
+_LIFECYCLE_CHECKS: dict[str, _Check] = {
+    **dict.fromkeys(_LIFECYCLE_DATES, _DATE),
+    **dict.fromkeys(_LIFECYCLE_STRINGS, _STRING),
+    **{k: _BOOL for k, kind in _LIFECYCLE_TYPES.items() if kind is bool},
+}
+
+
+def field_errors(body: Mapping[str, Any], checks: Mapping[str, _Check]) -> list[str]:
+    """Every class-validator message for ``body`` (NestJS reports them all at once)."""
+    errors: list[str] = []
+    for key, value in body.items():
+        check = checks.get(key)
+        if check is not None and value is not None and not check[0](value):
+            errors.append(check[1].format(key=key, value=value))
+    return errors
+
+
+def check_dataset_fields(body: Mapping[str, Any]) -> None:
+    """400 with every message when a dataset body has wrongly typed or formatted values."""
+    errors = field_errors(body, DATASET_FIELD_CHECKS)
+    lifecycle = body.get("datasetlifecycle")
+    if isinstance(lifecycle, Mapping):
+        errors += field_errors(lifecycle, _LIFECYCLE_CHECKS)
+    if errors:
+        raise ApiError(400, errors)
+
+
+def check_email(body: Mapping[str, Any], key: str) -> None:
+    """``@IsEmail() @IsOptional()``: 400 when ``key`` is given and not one address."""
+    if body.get(key) is not None and not is_email(body[key]):
+        raise ApiError(400, [f"{key} must be an email"])
+
+
+def check_date(body: Mapping[str, Any], key: str) -> None:
+    """``@IsDateString() @IsOptional()``."""
+    if body.get(key) is not None and not is_date_string(body[key]):
+        raise ApiError(400, [f"{key} must be a valid ISO 8601 date string"])

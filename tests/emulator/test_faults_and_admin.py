@@ -124,7 +124,8 @@ def test_many_parallel_requests_are_served_correctly(nxt):
     token = nxt.token
 
     def create(pid):
-        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+                "contactEmail": "admin@example.org"}  # fmt: skip
         headers = {"Authorization": f"Bearer {token}"}
         return requests.post(nxt.emu.url + "/api/v4/jobs", json=body, headers=headers).status_code
 

@@ -6,7 +6,7 @@ from .helpers import quote
 
 
 def _body(pid, **extra):
-    return {"type": "archive", "emailJobInitiator": "a@b.c",
+    return {"type": "archive", "emailJobInitiator": "a@b.org",
             "datasetList": [{"pid": pid, "files": []}], **extra}  # fmt: skip
 
 
@@ -30,7 +30,8 @@ def test_a_v3_job_is_created_with_a_forced_status_on_either_path_case(legacy):
         assert answer.status_code == 201
         assert answer.json()["jobStatusMessage"] == "jobSubmitted"
     doc = legacy.post("/Jobs", _body(pid)).json()
-    assert doc["datasetList"] == [{"pid": pid, "files": []}] and doc["emailJobInitiator"] == "a@b.c"
+    assert doc["datasetList"] == [{"pid": pid, "files": []}]
+    assert doc["emailJobInitiator"] == "a@b.org"
     assert legacy.get(f"/Jobs/{doc['id']}").json()["id"] == doc["id"]
 
 

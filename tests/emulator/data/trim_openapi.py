@@ -6,7 +6,7 @@ examples, parameters, tags, operation ids, security, servers. Refresh from a run
 (NestJS serves the document at ``/explorer-json``)::
 
     curl -s http://localhost:3000/explorer-json > /tmp/openapi.json
-    python tests/emulator/data/trim_openapi.py /tmp/openapi.json tests/emulator/data/scicat-openapi.json
+    cd tests/emulator/data && python trim_openapi.py /tmp/openapi.json scicat-openapi.json
 """
 
 from __future__ import annotations
