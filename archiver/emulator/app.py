@@ -103,6 +103,8 @@ class App:
         except ApiError as exc:
             if self.loopback:
                 return exc.status, loopback_error(exc.status, exc.message, exc.code)
+            if exc.body is not None:
+                return exc.status, exc.body
             return exc.status, nest_error(exc.status, exc.message)
         except Exception:  # noqa: BLE001 - a bug in the emulator answers 500, logged
             log.exception("emulator: unexpected error")

@@ -13,15 +13,6 @@ from archiver.emulator.store import acl_of
 _NUMBERS = ("size", "packedSize", "numberOfFiles", "numberOfFilesArchived")
 
 
-def _check_numbers(body: dict[str, Any]) -> None:
-    for key in _NUMBERS:
-        if key in body and not v.is_number(body[key]):
-            raise ApiError(400, [f"{key} must be a number"])
-    lifecycle = body.get("datasetlifecycle")
-    if lifecycle is not None and not isinstance(lifecycle, dict):
-        raise ApiError(400, ["datasetlifecycle must be an object"])
-
-
 def _may_write(req: Request) -> bool:
     """The class-level DatasetCreate/DatasetUpdate grant (every CREATE_DATASET* tier)."""
     return req.rights.dataset_tier != "user"
@@ -32,11 +23,11 @@ def create_dataset(app: Any, req: Request) -> tuple[int, Any]:
     body = req.object_body()
     kind = body.get("type")
     if kind not in v.DATASET_CREATE_KEYS:
-        raise ApiError(400, ["type must be one of the following values: raw, derived"])
-    v.reject_unknown(body, v.DATASET_CREATE_KEYS[kind])
-    v.require(body, v.DATASET_REQUIRED[kind])
-    _check_numbers(body)
-    v.check_dataset_fields(body)
+        message = "type must be one of the following values: raw, derived"
+        raise v.dataset_error(
+            [{"property": "type", "children": [], "constraints": {"isEnum": message}}]
+        )
+    v.check_dataset_body(body, v.DATASET_CREATE_KEYS[kind], v.DATASET_REQUIRED[kind])
     if body.get("datasetlifecycle"):
         v.check_lifecycle(body["datasetlifecycle"])
     rights = req.rights
@@ -72,9 +63,7 @@ def patch_dataset(app: Any, req: Request) -> tuple[int, Any]:
     """
     perm.guard(_may_write(req))
     body = req.object_body()
-    v.reject_unknown(body, v.DATASET_PATCH_KEYS)
-    _check_numbers(body)
-    v.check_dataset_fields(body)
+    v.check_dataset_body(body, v.DATASET_PATCH_KEYS)
     perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "update_dataset")
     if "datasetlifecycle" in body:
         lifecycle = body["datasetlifecycle"] or {}

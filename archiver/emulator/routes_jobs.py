@@ -153,8 +153,8 @@ def create_v3(app: Any, req: Request) -> tuple[int, Any]:
     perm.guard(rights.job_create_endpoint)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V3_CREATE_KEYS)
-    v.check_email(body, "emailJobInitiator")
-    v.check_date(body, "executionTime")
+    if body.get("emailJobInitiator") is not None:  # validated after mapping to the v4 DTO
+        v.check_email({"contactEmail": body["emailJobInitiator"]}, "contactEmail")
     _check_type(body.get("type"), j.JOB_TYPES)
     entries = j.check_dataset_list(app.store, body.get("datasetList"))
     status = body.get("jobStatusMessage") or j.DEFAULT_STATUS
@@ -190,7 +190,6 @@ def patch_v3(app: Any, req: Request) -> tuple[int, Any]:
     """The shim drops unknown keys silently and copies jobStatusMessage into both fields."""
     perm.guard(req.rights.job_update_endpoint)
     body = {k: x for k, x in req.object_body().items() if k in v.JOB_V3_UPDATE_KEYS}
-    v.check_date(body, "executionTime")
     _check_update(app, req)
     doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
     if doc is None:

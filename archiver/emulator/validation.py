@@ -7,6 +7,7 @@ in :data:`DOCUMENTED_DIFFERENCES`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -180,35 +181,38 @@ def _is_string_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
-_Check = tuple[Callable[[Any], bool], str]
-_STRING: _Check = (lambda x: isinstance(x, str), "{key} must be a string")
-_DATE: _Check = (is_date_string, "{key} must be a valid ISO 8601 date string")
-_INT: _Check = (is_int, "{key} must be an integer number")
-_BOOL: _Check = (lambda x: isinstance(x, bool), "{key} must be a boolean value")
-_STRINGS: _Check = (_is_string_list, "each value in {key} must be a string")
-_OBJECT: _Check = (lambda x: isinstance(x, dict), "{key} must be an object")
+#: (check, class-validator constraint name, message)
+_Check = tuple[Callable[[Any], bool], str, str]
+_STRING: _Check = (lambda x: isinstance(x, str), "isString", "{key} must be a string")
+_DATE: _Check = (is_date_string, "isDateString", "{key} must be a valid ISO 8601 date string")
+_INT: _Check = (is_int, "isInt", "{key} must be an integer number")
+_BOOL: _Check = (lambda x: isinstance(x, bool), "isBoolean", "{key} must be a boolean value")
+_STRINGS: _Check = (_is_string_list, "isString", "each value in {key} must be a string")
+_OBJECT: _Check = (lambda x: isinstance(x, dict), "isObject", "{key} must be an object")
+_EMAIL_CHECK: _Check = (is_email, "isEmail", "{key} must be an email")
+_EMAIL_LIST: _Check = (
+    is_email_list,
+    "customEmailList",
+    "Expected an email or a list of semicolon separated emails, got {value}",
+)
 
-#: Per-key checks of the dataset DTOs (``update-dataset-obsolete.dto.ts`` and the raw/derived
-#: variants of v5.2.1), with class-validator's messages.
+#: Per-key checks of the dataset DTOs of v5.2.1 (``update-dataset-obsolete.dto.ts`` and the
+#: raw/derived variants), in the DTOs' property order (the order errors are reported in).
 DATASET_FIELD_CHECKS: dict[str, _Check] = {
-    "ownerEmail": (is_email, "{key} must be an email"),
-    "contactEmail": (
-        is_email_list,
-        "Expected an email or a list of semicolon separated emails, got {value}",
-    ),
-    "creationTime": _DATE, "startTime": _DATE, "endTime": _DATE,
+    "pid": _STRING, "version": _STRING,
+    "ownerGroup": _STRING, "accessGroups": _STRINGS, "instrumentGroup": _STRING,
+    "owner": _STRING, "ownerEmail": _EMAIL_CHECK, "orcidOfOwner": _STRING,
+    "contactEmail": _EMAIL_LIST, "sourceFolder": _STRING,
     "size": _INT, "packedSize": _INT, "numberOfFiles": _INT, "numberOfFilesArchived": _INT,
-    "isPublished": _BOOL, "scientificMetadataValid": _BOOL,
-    "keywords": _STRINGS, "sharedWith": _STRINGS, "accessGroups": _STRINGS,
-    "inputDatasets": _STRINGS, "usedSoftware": _STRINGS,
-    "scientificMetadata": _OBJECT, "jobParameters": _OBJECT,
-    **{k: _STRING for k in (
-        "owner", "ownerGroup", "orcidOfOwner", "sourceFolder", "validationStatus",
-        "description", "datasetName", "classification", "license", "comment", "proposalId",
-        "runNumber", "principalInvestigator", "creationLocation", "dataFormat", "sampleId",
-        "instrumentId", "investigator", "pid", "version", "instrumentGroup",
-        "scientificMetadataSchema",
-    )},
+    "creationTime": _DATE, "validationStatus": _STRING, "keywords": _STRINGS,
+    "description": _STRING, "datasetName": _STRING, "classification": _STRING,
+    "license": _STRING, "isPublished": _BOOL, "sharedWith": _STRINGS,
+    "scientificMetadata": _OBJECT, "scientificMetadataSchema": _STRING,
+    "scientificMetadataValid": _BOOL, "comment": _STRING, "proposalId": _STRING,
+    "runNumber": _STRING, "principalInvestigator": _STRING, "startTime": _DATE,
+    "endTime": _DATE, "creationLocation": _STRING, "dataFormat": _STRING,
+    "sampleId": _STRING, "instrumentId": _STRING, "investigator": _STRING,
+    "inputDatasets": _STRINGS, "usedSoftware": _STRINGS, "jobParameters": _OBJECT,
 }  # fmt: skip
 
 _LIFECYCLE_CHECKS: dict[str, _Check] = {
@@ -218,33 +222,63 @@ _LIFECYCLE_CHECKS: dict[str, _Check] = {
 }
 
 
+def _failures(
+    body: Mapping[str, Any], checks: Mapping[str, _Check], required: Iterable[str] = ()
+) -> list[tuple[str, str, str]]:
+    """``(property, constraint, message)`` of every failed check, in ``checks`` order; a
+    missing required key fails its check with the value ``undefined``."""
+    needed = set(required)
+    out = []
+    for key, (check, constraint, message) in checks.items():
+        value = body.get(key)
+        if value is None and key not in needed:
+            continue
+        if value is None or not check(value):
+            shown = "undefined" if value is None else value
+            out.append((key, constraint, message.format(key=key, value=shown)))
+    return out
+
+
 def field_errors(body: Mapping[str, Any], checks: Mapping[str, _Check]) -> list[str]:
     """Every class-validator message for ``body`` (NestJS reports them all at once)."""
-    errors: list[str] = []
-    for key, value in body.items():
-        check = checks.get(key)
-        if check is not None and value is not None and not check[0](value):
-            errors.append(check[1].format(key=key, value=value))
-    return errors
+    return [message for _, _, message in _failures(body, checks)]
 
 
-def check_dataset_fields(body: Mapping[str, Any]) -> None:
-    """400 with every message when a dataset body has wrongly typed or formatted values."""
-    errors = field_errors(body, DATASET_FIELD_CHECKS)
+def check_dataset_body(
+    body: Mapping[str, Any], allowed: Iterable[str], required: Iterable[str] = ()
+) -> None:
+    """The datasets controller validates its "obsolete" DTOs itself and answers
+    ``{"status": 400, "message": "<JSON list of class-validator errors>"}`` (observed on
+    v5.2.1): unknown keys (``whitelistValidation``) first, then each failed field check.
+    ``datasetlifecycle`` is not checked field by field here (backend.md 3.2)."""
+    allowed_set = set(allowed)
+    errors: list[dict[str, Any]] = [
+        {"property": k, "constraints": {"whitelistValidation": f"property {k} should not exist"}}
+        for k in body
+        if k not in allowed_set
+    ]
+    errors += [
+        {"property": key, "children": [], "constraints": {constraint: message}}
+        for key, constraint, message in _failures(body, DATASET_FIELD_CHECKS, required)
+    ]
     lifecycle = body.get("datasetlifecycle")
-    if isinstance(lifecycle, Mapping):
-        errors += field_errors(lifecycle, _LIFECYCLE_CHECKS)
+    if lifecycle is not None and not isinstance(lifecycle, Mapping):
+        message = "datasetlifecycle must be an object"
+        errors.append(
+            {"property": "datasetlifecycle", "children": [], "constraints": {"isObject": message}}
+        )
     if errors:
-        raise ApiError(400, errors)
+        raise dataset_error(errors)
+
+
+def dataset_error(errors: list[dict[str, Any]]) -> ApiError:
+    """The datasets controller's 400: the class-validator errors as a JSON string."""
+    messages = [m for e in errors for m in e["constraints"].values()]
+    text = json.dumps(errors, separators=(",", ":"))
+    return ApiError(400, messages, body={"status": 400, "message": text})
 
 
 def check_email(body: Mapping[str, Any], key: str) -> None:
     """``@IsEmail() @IsOptional()``: 400 when ``key`` is given and not one address."""
     if body.get(key) is not None and not is_email(body[key]):
         raise ApiError(400, [f"{key} must be an email"])
-
-
-def check_date(body: Mapping[str, Any], key: str) -> None:
-    """``@IsDateString() @IsOptional()``."""
-    if body.get(key) is not None and not is_date_string(body[key]):
-        raise ApiError(400, [f"{key} must be a valid ISO 8601 date string"])
