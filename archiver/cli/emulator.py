@@ -16,7 +16,7 @@ HELP = """Run an in-memory SciCat backend (for tests, demos and benchmarks).
 
 \b
 Flavours: next (backend-next >= 4.14 / 5.x), next-legacy (4.0-4.13, never publishes;
---legacy-version 4.6 to 4.13 refuses GET/PATCH/DELETE on /api/v3/Jobs to everyone),
+--legacy-version 4.4 to 4.13 refuses GET/PATCH/DELETE on /api/v3/Jobs to everyone),
 loopback (the LoopBack 3.x backend). Accounts: scicatlive's admin/2jf70TPNZsS (group admin),
 ingestor/aman (ingestor), archiveManager/aman (archivemanager), proposalIngestor/aman
 (proposalingestor), and user1/user1pass (group1).
@@ -132,7 +132,7 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
     "--legacy-version",
     default=None,
     metavar="4.X",
-    help="next-legacy only: the backend-next version, 4.0 to 4.13 (default 4.5)",
+    help="next-legacy only: the backend-next version, 4.0 to 4.13 (default 4.3)",
 )
 @click.option("--seed-examples", default=0, type=int, metavar="N",
               help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip

@@ -15,9 +15,11 @@ from archiver.emulator.publisher import make_publisher
 from archiver.emulator.server import EmulatorHTTPServer
 
 PUBLISH_EVENTS = ("create", "update")
-#: next-legacy's default version: 4.5 (jobs readable by admins). 4.6-4.13 refuse every
-#: GET/PATCH/DELETE on /api/v3/Jobs with 403; pass ``version="4.13"`` for that.
-DEFAULT_LEGACY_VERSION = "4.5"
+#: next-legacy's default version: 4.3, the last one whose job API works (every logged-in
+#: account may read and update jobs). 4.4-4.13 refuse every GET/PATCH/DELETE on
+#: /api/v3/Jobs with 403, admin included (observed on real v4.5.1 and v4.13.0); pass
+#: ``version="4.13"`` for that.
+DEFAULT_LEGACY_VERSION = "4.3"
 
 
 def parse_legacy_version(version: str) -> tuple[int, int]:
@@ -25,7 +27,7 @@ def parse_legacy_version(version: str) -> tuple[int, int]:
     found = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", version.strip())
     if not found or not (4, 0) <= (int(found[1]), int(found[2])) <= (4, 13):
         raise ValueError(
-            f"next-legacy version {version!r} is not 4.0 to 4.13 (e.g. 4.5 or 4.13); "
+            f"next-legacy version {version!r} is not 4.0 to 4.13 (e.g. 4.3 or 4.13); "
             "4.14 and later are the next flavour"
         )
     return int(found[1]), int(found[2])
@@ -41,7 +43,8 @@ class Emulator:
     replaces job types' ``(create auth, update auth)``. ``accounts`` maps user names to a
     password (the account's group is its name in lower case) or ``(password, [groups])``;
     the default is scicatlive's functional accounts plus ``user1`` (group ``group1``).
-    ``version`` (next-legacy only, default 4.5) picks the backend-next 4.x release.
+    ``version`` (next-legacy only, default 4.3) picks the backend-next 4.x release: its job
+    API lock-out (4.4-4.13) and counter reset on dataset PATCH (4.6-4.13).
     """
 
     def __init__(

@@ -203,15 +203,14 @@ def _legacy_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {"_id": doc["id"], **j.to_v3(doc, native=True), "ownerGroup": doc["ownerGroup"]}
 
 
-def _legacy_jobs_api(app: Any, req: Request, write: bool = False) -> None:
-    """backend-next 4.6-4.13 check ``Action.Read/Update`` on the job class while granting
-    only ``JobsRead/JobsUpdate``: every GET/PATCH/DELETE answers 403 to everyone, admin
-    included (commit 43b0cf5e, backend.md 10). 4.4/4.5 give admins everything; other
-    accounts may read their groups' jobs and change none."""
-    if app.config.legacy_version >= (4, 6):
+def _legacy_jobs_api(app: Any) -> None:
+    """From v4.4.0 the jobs controller checks ``Action.Read/Update`` on the job class while
+    the ability factory grants only ``JobsRead/JobsUpdate``: every GET/PATCH/DELETE answers
+    403 "Forbidden resource" to everyone, admin included (observed on real v4.5.1 and
+    v4.13.0). Up to v4.3 every logged-in account may read and update every job (observed on
+    v4.3.1 for admin, archiveManager and user1)."""
+    if app.config.legacy_version >= (4, 4):
         raise ApiError(403, perm.FORBIDDEN)
-    if write:
-        perm.guard(req.rights.admin)
 
 
 def create_legacy(app: Any, req: Request) -> tuple[int, Any]:
@@ -246,23 +245,18 @@ def _legacy_job(app: Any, req: Request) -> dict[str, Any]:
 
 
 def get_legacy(app: Any, req: Request) -> tuple[int, Any]:
-    _legacy_jobs_api(app, req)
-    doc = _legacy_job(app, req)
-    if not (req.rights.admin or doc.get("ownerGroup") in req.rights.groups):
-        raise ApiError(403, "Unauthorized to get this job.")
-    return 200, _legacy_view(doc)
+    _legacy_jobs_api(app)
+    return 200, _legacy_view(_legacy_job(app, req))
 
 
 def list_legacy(app: Any, req: Request) -> tuple[int, Any]:
-    _legacy_jobs_api(app, req)
-    rights = req.rights
-    keep = None if rights.admin else (lambda d: d.get("ownerGroup") in rights.groups)
-    found = app.store.query("jobs", req.json_query("filter"), j.v3_field, keep=keep)
+    _legacy_jobs_api(app)
+    found = app.store.query("jobs", req.json_query("filter"), j.v3_field)
     return 200, [_legacy_view(doc) for doc in found]
 
 
 def delete_legacy(app: Any, req: Request) -> tuple[int, Any]:
-    _legacy_jobs_api(app, req, write=True)
+    _legacy_jobs_api(app)
     doc = app.store.delete_job(req.params["id"])
     if doc is None:
         raise ApiError(404, f"Job {req.params['id']} not found")
@@ -270,7 +264,7 @@ def delete_legacy(app: Any, req: Request) -> tuple[int, Any]:
 
 
 def patch_legacy(app: Any, req: Request) -> tuple[int, Any]:
-    _legacy_jobs_api(app, req, write=True)
+    _legacy_jobs_api(app)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V3_UPDATE_KEYS)
     doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
