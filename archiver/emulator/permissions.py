@@ -177,7 +177,7 @@ class Rights:
     __slots__ = (
         "username", "email", "groups", "profile", "all", "admin", "delete",
         "dataset_tier", "lifecycle_any", "block_post", "job_read_any", "job_update_any",
-        "job_privileged", "job_update_endpoint", "job_create_endpoint",
+        "job_privileged", "job_by_auth", "job_update_endpoint", "job_create_endpoint",
     )  # fmt: skip
 
     def __init__(self, profile: Profile, username: str, groups: Iterable[str], email: str):
@@ -208,19 +208,24 @@ class Rights:
                 | p.create_dataset_with_pid_groups
             )
         )
-        create_priv = bool(g & p.create_job_privileged_groups)
-        update_priv = bool(g & p.update_job_privileged_groups)
+        # jobsEndpointAccess / jobsInstanceAccessCan: the first matching branch decides
+        # (admin > CREATE_JOB_PRIVILEGED_GROUPS > UPDATE_JOB_PRIVILEGED_GROUPS > auth values).
+        create_priv = not self.admin and bool(g & p.create_job_privileged_groups)
+        update_priv = (
+            not self.admin and not create_priv and bool(g & p.update_job_privileged_groups)
+        )
         self.job_privileged = self.admin or create_priv
         self.job_read_any = self.admin or create_priv or update_priv
-        self.job_update_any = self.admin or (update_priv and not create_priv)
+        self.job_update_any = self.admin or update_priv
+        self.job_by_auth = not (self.admin or create_priv or update_priv)
         mine = {"@" + x for x in g} | {username}
         creates = {c for c, _ in p.job_auth.values()}
         updates = {u for _, u in p.job_auth.values()}
-        self.job_create_endpoint = self.job_privileged or bool(
-            creates & (_CREATE_AUTH_VALUES | mine)
+        self.job_create_endpoint = self.job_privileged or (
+            self.job_by_auth and bool(creates & (_CREATE_AUTH_VALUES | mine))
         )
-        self.job_update_endpoint = (
-            self.admin or update_priv or bool(updates & (_UPDATE_AUTH_VALUES | mine))
+        self.job_update_endpoint = self.job_update_any or (
+            self.job_by_auth and bool(updates & (_UPDATE_AUTH_VALUES | mine))
         )
 
     # -- datasets (``acl`` = ownerGroup, accessGroups, isPublished, sharedWith) -------------
@@ -267,6 +272,8 @@ class Rights:
     def update_job(self, job: Mapping[str, Any]) -> bool:
         if self.job_update_any:
             return True
+        if not self.job_by_auth:  # CREATE_JOB_PRIVILEGED_GROUPS: read and create, no update
+            return False
         auth = self.profile.job_auth.get(job.get("type", ""), ("#jobAdmin", "#jobAdmin"))[1]
         if auth == "#all":
             return True

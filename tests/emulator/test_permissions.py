@@ -304,3 +304,14 @@ def test_custom_accounts_can_carry_groups(emulator_factory):
     bob = _as(emu, {"username": "bob", "password": "pw"})
     assert bob.get(f"/datasets/{quote(mine)}").status_code == 200
     assert bob.delete(f"/datasets/{quote(mine)}").status_code == 200
+
+
+def test_create_job_privileged_groups_read_every_job_but_update_none(emulator_factory):
+    emu = emulator_factory(flavour="next", create_job_privileged_groups="archivemanager")
+    pid = _dataset(emu)
+    manager = _as(emu, ARCHIVE_MANAGER)  # although update auth names the user archiveManager
+    job_id = _v4(_as(emu, ADMIN), pid, ownerGroup="group1").json()["id"]
+    assert manager.get(f"/api/v4/jobs/{job_id}").status_code == 200
+    update = {"statusCode": "inProgress", "statusMessage": "x"}
+    answer = manager.patch(f"/api/v4/jobs/{job_id}", update)
+    assert answer.status_code == 403 and answer.json() == FORBIDDEN
