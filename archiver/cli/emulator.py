@@ -16,7 +16,7 @@ HELP = """Run an in-memory SciCat backend (for tests, demos and benchmarks).
 
 \b
 Flavours: next (backend-next >= 4.14 / 5.x), next-legacy (4.0-4.13, never publishes;
---legacy-version 4.4 to 4.13 refuses GET/PATCH/DELETE on /api/v3/Jobs to everyone),
+--backend-version 4.4 to 4.13 refuses GET/PATCH/DELETE on /api/v3/Jobs to everyone),
 loopback (the LoopBack 3.x backend). Accounts: scicatlive's admin/2jf70TPNZsS (group admin),
 ingestor/aman (ingestor), archiveManager/aman (archivemanager), proposalIngestor/aman
 (proposalingestor), and user1/user1pass (group1).
@@ -102,7 +102,7 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
         amqp_url=amqp_url, exchange=exchange, queue=opts["queue"], routing_key=routing_key,
         latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
         lifecycle_route=not opts["no_lifecycle_route"], profile=opts["profile"],
-        version=opts["legacy_version"], **overrides,
+        version=opts["version"], **overrides,
     )  # fmt: skip
 
 
@@ -129,10 +129,12 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
               help="override one group setting, e.g. DELETE_GROUPS=admin,archivemanager "
                    "(repeatable)")  # fmt: skip
 @click.option(
-    "--legacy-version",
+    "--backend-version",
+    "version",
     default=None,
-    metavar="4.X",
-    help="next-legacy only: the backend-next version, 4.0 to 4.13 (default 4.3)",
+    metavar="X.Y",
+    help="the backend release: next-legacy 4.0-4.13 (default 4.3; 4.4+ lock the job API), "
+    "next 4.14 or later (default 5.2.1; 4.14 resets counters on dataset PATCH)",
 )
 @click.option("--seed-examples", default=0, type=int, metavar="N",
               help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip
@@ -147,9 +149,6 @@ def emulator_command(ctx: click.Context, **opts: Any) -> None:
     routing_key = opts["routing_key"] or settings.job_routing_key
     opts["queue"] = opts["queue"] or settings.job_queue
     overrides = parse_group_settings(opts["groups"])
-    if opts["legacy_version"] is not None and opts["flavour"] != "next-legacy":
-        raise click.BadParameter("applies to --flavour next-legacy only",
-                                 param_hint="--legacy-version")  # fmt: skip
     try:
         emu = _make(opts, publish_on, amqp_url, exchange, routing_key, overrides)
     except ValueError as exc:

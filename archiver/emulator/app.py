@@ -34,8 +34,8 @@ class Config:
     publish_on: tuple[str, ...] = ("create",)
     latency_ms: float = 0
     lifecycle_route: bool = True
-    #: next-legacy only: the backend-next version emulated, e.g. ``(4, 13)``.
-    legacy_version: tuple[int, int] = (4, 5)
+    #: the backend version emulated, e.g. ``(4, 13)`` or ``(5, 2)`` (``(0, 0)``: LoopBack).
+    version: tuple[int, int] = (5, 2)
 
 
 class App:

@@ -20,15 +20,30 @@ PUBLISH_EVENTS = ("create", "update")
 #: /api/v3/Jobs with 403, admin included (observed on real v4.5.1 and v4.13.0); pass
 #: ``version="4.13"`` for that.
 DEFAULT_LEGACY_VERSION = "4.3"
+#: next's default version: 5.2.1, what scicatlive runs.
+DEFAULT_NEXT_VERSION = "5.2.1"
+_RANGES = {
+    "next-legacy": ((4, 0), (4, 13), "4.0 to 4.13"),
+    "next": ((4, 14), (99, 0), "4.14 or later"),
+}
 
 
-def parse_legacy_version(version: str) -> tuple[int, int]:
-    """``"4.13"`` or ``"4.13.0"`` -> ``(4, 13)``; next-legacy covers 4.0 to 4.13."""
-    found = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", version.strip())
-    if not found or not (4, 0) <= (int(found[1]), int(found[2])) <= (4, 13):
+def parse_version(flavour: str, version: str | None) -> tuple[int, int]:
+    """``"4.13"``, ``"4.13.0"`` or ``"v5.2.1"`` -> ``(4, 13)`` / ``(5, 2)``, checked against the
+    flavour's range (next-legacy 4.0-4.13, next 4.14 and later, loopback none)."""
+    if flavour not in _RANGES:
+        if version is not None:
+            raise ValueError(f"version applies to the next and next-legacy flavours, not {flavour}")
+        return (0, 0)
+    default = DEFAULT_LEGACY_VERSION if flavour == "next-legacy" else DEFAULT_NEXT_VERSION
+    text = default if version is None else version
+    low, high, words = _RANGES[flavour]
+    found = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    if not found or not low <= (int(found[1]), int(found[2])) <= high:
+        other = "next" if flavour == "next-legacy" else "next-legacy"
         raise ValueError(
-            f"next-legacy version {version!r} is not 4.0 to 4.13 (e.g. 4.3 or 4.13); "
-            "4.14 and later are the next flavour"
+            f"{flavour} version {text!r} is not {words} (e.g. {default}); "
+            f"other versions are the {other} flavour"
         )
     return int(found[1]), int(found[2])
 
@@ -43,8 +58,9 @@ class Emulator:
     replaces job types' ``(create auth, update auth)``. ``accounts`` maps user names to a
     password (the account's group is its name in lower case) or ``(password, [groups])``;
     the default is scicatlive's functional accounts plus ``user1`` (group ``group1``).
-    ``version`` (next-legacy only, default 4.3) picks the backend-next 4.x release: its job
-    API lock-out (4.4-4.13) and counter reset on dataset PATCH (4.6-4.13).
+    ``version`` picks the release (next-legacy: 4.0-4.13, default 4.3; next: 4.14 and later,
+    default 5.2.1): the job API lock-out of 4.4-4.13 and the counter reset on dataset PATCH
+    of 4.6-4.14.
     """
 
     def __init__(
@@ -68,9 +84,7 @@ class Emulator:
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"unknown flavour {flavour!r}: use one of {', '.join(FLAVOURS)}")
-        if version is not None and flavour != "next-legacy":
-            raise ValueError(f"version applies to the next-legacy flavour only, not {flavour}")
-        legacy_version = parse_legacy_version(version or DEFAULT_LEGACY_VERSION)
+        parsed = parse_version(flavour, version)
         unknown = set(publish_on) - set(PUBLISH_EVENTS)
         if unknown:
             raise ValueError(f"publish_on may only contain create and update, not {unknown}")
@@ -80,7 +94,7 @@ class Emulator:
         publisher = (
             make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
         )
-        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, legacy_version)
+        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed)
         tokens = TokenBook(dict(accounts) if accounts is not None else None, token_ttl,
                            jwt=flavour != "loopback")  # fmt: skip
         self.profile = make_profile(profile, job_auth, **group_settings)

@@ -14,8 +14,8 @@ _NUMBERS = ("size", "packedSize", "numberOfFiles", "numberOfFilesArchived")
 
 
 def _reset_counters(version: tuple[int, int]) -> tuple[str, ...]:
-    """The counters a next-legacy PATCH resets to their DTO default 0 (none before 4.6)."""
-    if version < (4, 6):
+    """The counters a PATCH resets to their DTO default 0 (by the DTOs of each release)."""
+    if version < (4, 6) or version >= (4, 15):
         return ()
     return _NUMBERS if version >= (4, 10) else _NUMBERS[:3]
 
@@ -65,10 +65,10 @@ def get_dataset(app: Any, req: Request) -> tuple[int, Any]:
 def patch_dataset(app: Any, req: Request) -> tuple[int, Any]:
     """Partial update; a ``datasetlifecycle`` in it REPLACES the sub-document.
 
-    next-legacy 4.6-4.13 also reset counters to 0 unless the body carries them: from 4.6 the
+    Versions 4.6-4.14 also reset counters to 0 unless the body carries them: from 4.6 the
     PATCH body goes through ``plainToInstance`` of a DTO with ``size = 0``-style defaults
-    (4.6-4.9: size, packedSize, numberOfFiles; 4.10-4.13 also numberOfFilesArchived;
-    observed on real v4.13.0, not on v4.5.1).
+    (4.6-4.9: size, packedSize, numberOfFiles; 4.10-4.14 also numberOfFilesArchived; gone
+    in 4.15; observed on real v4.13.0, not on v4.5.1 or v5.2.1).
     """
     perm.guard(_may_write(req))
     body = req.object_body()
@@ -77,8 +77,7 @@ def patch_dataset(app: Any, req: Request) -> tuple[int, Any]:
     if "datasetlifecycle" in body:
         lifecycle = body["datasetlifecycle"] or {}
         body["datasetlifecycle"] = {k: x for k, x in lifecycle.items() if k in v.LIFECYCLE_KEYS}
-    if app.config.flavour == "next-legacy":
-        body = {**dict.fromkeys(_reset_counters(app.config.legacy_version), 0), **body}
+    body = {**dict.fromkeys(_reset_counters(app.config.version), 0), **body}
     return 200, app.store.update_dataset(req.params["pid"], body, "replace", req.username)
 
 

@@ -209,7 +209,7 @@ def _legacy_jobs_api(app: Any) -> None:
     403 "Forbidden resource" to everyone, admin included (observed on real v4.5.1 and
     v4.13.0). Up to v4.3 every logged-in account may read and update every job (observed on
     v4.3.1 for admin, archiveManager and user1)."""
-    if app.config.legacy_version >= (4, 4):
+    if app.config.version >= (4, 4):
         raise ApiError(403, perm.FORBIDDEN)
 
 

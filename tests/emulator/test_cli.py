@@ -149,8 +149,8 @@ def test_the_cli_takes_a_profile_and_single_group_settings(args, line_has):
         proc.wait(timeout=10)
 
 
-def test_the_cli_emulates_a_next_legacy_version():
-    proc, url = _run("--flavour", "next-legacy", "--legacy-version", "4.13")
+def test_the_cli_emulates_a_next_version():
+    proc, url = _run("--flavour", "next-legacy", "--backend-version", "4.13")
     try:
         proc.stdout.readline()
         answer = requests.get(url + "/api/v3/Jobs", headers=_login(url, "admin", "2jf70TPNZsS"))
@@ -163,8 +163,9 @@ def test_the_cli_emulates_a_next_legacy_version():
 @pytest.mark.parametrize(
     "args,words",
     [(("--group", "DELETE_GROUP=admin"), "DELETE_GROUPS"),
-     (("--legacy-version", "4.13"), "next-legacy only"),
-     (("--flavour", "next-legacy", "--legacy-version", "5.0"), "4.0 to 4.13")],
+     (("--backend-version", "4.13"), "4.14 or later"),
+     (("--flavour", "next-legacy", "--backend-version", "5.0"), "4.0 to 4.13"),
+     (("--flavour", "loopback", "--backend-version", "3.0"), "not loopback")],
 )  # fmt: skip
 def test_bad_permission_or_version_options_stop_with_one_line_that_says_what_to_use(args, words):
     out = subprocess.run([str(ARCHIVER), "emulator", "--amqp-url", "none", *args],

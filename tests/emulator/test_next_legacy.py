@@ -110,11 +110,13 @@ def test_from_4_4_every_get_patch_delete_of_jobs_answers_403_even_to_admin(clien
     assert client.emu.job(job_id)["statusCode"] == "jobSubmitted"
 
 
-def test_versions_outside_4_0_to_4_13_and_versions_on_other_flavours_are_refused():
+def test_versions_outside_each_flavours_range_are_refused():
     with pytest.raises(ValueError, match="4.0 to 4.13"):
         Emulator(flavour="next-legacy", version="4.14")
-    with pytest.raises(ValueError, match="next-legacy"):
+    with pytest.raises(ValueError, match="4.14 or later"):
         Emulator(flavour="next", version="4.13")
+    with pytest.raises(ValueError, match="not loopback"):
+        Emulator(flavour="loopback", version="3.0")
 
 
 # -- counters reset by every PATCH from 4.6 ----------------------------------------------------
@@ -149,7 +151,11 @@ def test_a_dataset_patch_resets_the_counters_from_4_6_unless_it_carries_them(
     assert [client.emu.dataset(pid)[k] for k in COUNTERS] == [7, 9, 1, 1]
 
 
-def test_the_next_flavour_keeps_the_counters(nxt):
-    pid = _with_counters(nxt)
+def test_the_next_flavour_keeps_the_counters_from_4_15_and_resets_them_on_4_14(client_factory, nxt):
+    pid = _with_counters(nxt)  # default version 5.2.1
     nxt.patch(f"/datasets/{quote(pid)}", {"keywords": ["x"]})
     assert [nxt.emu.dataset(pid)[k] for k in COUNTERS] == [7, 9, 1, 1]
+    old = client_factory("next", version="4.14")
+    pid = _with_counters(old)
+    old.patch(f"/datasets/{quote(pid)}", {"keywords": ["x"]})
+    assert [old.emu.dataset(pid)[k] for k in COUNTERS] == [0, 0, 0, 0]
