@@ -10,13 +10,23 @@ from typing import Any
 import click
 
 _PUBLISH = {"create": ("create",), "create,update": ("create", "update"), "none": ()}
+_PROFILES = ("scicatlive", "permissive")
 
 HELP = """Run an in-memory SciCat backend (for tests, demos and benchmarks).
 
 \b
-Flavours: next (backend-next >= 4.14 / 5.x), next-legacy (4.0-4.13, never publishes),
-loopback (the LoopBack 3.x backend). Accounts: scicatlive's admin/2jf70TPNZsS,
-ingestor/aman, archiveManager/aman, proposalIngestor/aman.
+Flavours: next (backend-next >= 4.14 / 5.x), next-legacy (4.0-4.13, never publishes;
+--backend-version 4.4 to 4.13 refuses GET/PATCH/DELETE on /api/v3/Jobs to everyone),
+loopback (the LoopBack 3.x backend). Accounts: scicatlive's admin/2jf70TPNZsS (group admin),
+ingestor/aman (ingestor), archiveManager/aman (archivemanager), proposalIngestor/aman
+(proposalingestor), and user1/user1pass (group1).
+
+\b
+Permissions (next, next-legacy): --profile scicatlive (default) answers like backend v5.2.1
+configured by scicatlive: ADMIN_GROUPS=admin, DELETE_GROUPS=archivemanager (admin may NOT
+delete DataBlocks), CREATE_DATASET_PRIVILEGED_GROUPS=ingestor, job updates only by the user
+archiveManager and admins. --profile permissive lets every account do everything. Change
+single settings with --group, e.g. --group DELETE_GROUPS=admin,archivemanager.
 
 \b
 Admin API (no auth, under /emulator/):
@@ -48,7 +58,26 @@ def _describe(emu: Any, flavour: str, publish_on: tuple[str, ...], amqp_url: str
         events = "create" if flavour == "loopback" else "+".join(publish_on)
         target = f"{mask_url(amqp_url)} exchange {exchange!r} key {routing_key!r}"
         what = f"publishes on {events} to {target}"
-    return f"SciCat emulator ({flavour}) listening on {emu.url}; {what}"
+    rights = "permissive" if flavour == "loopback" else emu.profile.describe()
+    return f"SciCat emulator ({flavour}) listening on {emu.url}; {what}; permissions {rights}"
+
+
+def parse_group_settings(values: tuple[str, ...]) -> dict[str, str]:
+    """``("DELETE_GROUPS=admin,archivemanager",)`` -> ``{"delete_groups": "admin,..."}``."""
+    from archiver.emulator.permissions import GROUP_SETTINGS
+
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, groups = value.partition("=")
+        key = name.strip().lower()
+        if not sep or key not in GROUP_SETTINGS:
+            known = ", ".join(k.upper() for k in GROUP_SETTINGS)
+            raise click.BadParameter(
+                f"{value!r}: write SETTING=group1,group2 with SETTING one of {known}",
+                param_hint="--group",
+            )
+        out[key] = groups
+    return out
 
 
 def _seed(emu: Any, count: int) -> None:
@@ -62,6 +91,19 @@ def _seed(emu: Any, count: int) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | None,
+          exchange: str, routing_key: str, overrides: dict[str, str]) -> Any:  # fmt: skip
+    from archiver.emulator import Emulator
+
+    return Emulator(
+        flavour=opts["flavour"], host=opts["host"], port=opts["port"], publish_on=publish_on,
+        amqp_url=amqp_url, exchange=exchange, queue=opts["queue"], routing_key=routing_key,
+        latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
+        lifecycle_route=not opts["no_lifecycle_route"], profile=opts["profile"],
+        version=opts["version"], **overrides,
+    )  # fmt: skip
 
 
 @click.command("emulator", help=HELP)
@@ -81,12 +123,23 @@ def _interrupt(signum: int, frame: Any) -> None:
               help="seconds a login token lives")  # fmt: skip
 @click.option("--no-lifecycle-route", is_flag=True,
               help="emulate 4.14-4.18: no PATCH /datasets/{pid}/datasetlifecycle")  # fmt: skip
+@click.option("--profile", type=click.Choice(_PROFILES), default="scicatlive", show_default=True,
+              help="permission profile (next, next-legacy)")  # fmt: skip
+@click.option("--group", "groups", multiple=True, metavar="SETTING=GROUPS",
+              help="override one group setting, e.g. DELETE_GROUPS=admin,archivemanager "
+                   "(repeatable)")  # fmt: skip
+@click.option(
+    "--backend-version",
+    "version",
+    default=None,
+    metavar="X.Y",
+    help="the backend release: next-legacy 4.0-4.13 (default 4.3; 4.4+ lock the job API), "
+    "next 4.14 or later (default 5.2.1; 4.14 resets counters on dataset PATCH)",
+)
 @click.option("--seed-examples", default=0, type=int, metavar="N",
               help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip
 @click.pass_context
 def emulator_command(ctx: click.Context, **opts: Any) -> None:
-    from archiver.emulator import Emulator
-
     settings = ctx.obj.settings
     amqp_url = opts["amqp_url"] or settings.broker
     if amqp_url.strip().lower() == "none":
@@ -94,12 +147,12 @@ def emulator_command(ctx: click.Context, **opts: Any) -> None:
     publish_on = _PUBLISH[opts["publish_on"]]
     exchange = opts["exchange"] or settings.job_exchange
     routing_key = opts["routing_key"] or settings.job_routing_key
-    emu = Emulator(
-        flavour=opts["flavour"], host=opts["host"], port=opts["port"], publish_on=publish_on,
-        amqp_url=amqp_url, exchange=exchange, queue=opts["queue"] or settings.job_queue,
-        routing_key=routing_key, latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
-        lifecycle_route=not opts["no_lifecycle_route"],
-    )  # fmt: skip
+    opts["queue"] = opts["queue"] or settings.job_queue
+    overrides = parse_group_settings(opts["groups"])
+    try:
+        emu = _make(opts, publish_on, amqp_url, exchange, routing_key, overrides)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     emu.start()
     click.echo(_describe(emu, opts["flavour"], publish_on, amqp_url, exchange, routing_key))
     _seed(emu, opts["seed_examples"])

@@ -5,7 +5,17 @@ jobs to RabbitMQ), ``next-legacy`` (backend-next 4.0-4.13: hard-coded v3 jobs, n
 publishes) and ``loopback`` (LoopBack 3.x backend: ``access_token``, publishes v3 jobs on
 create). Start it with :class:`Emulator` or ``archiver emulator``.
 
-Admin API (no auth, not subject to latency or faults, not in the request log):
+Permissions (``next`` and ``next-legacy``): by default the ``scicatlive`` profile of
+:mod:`archiver.emulator.permissions` answers like backend v5.2.1 configured by scicatlive
+(e.g. ``admin`` may not delete DataBlocks, only the user ``archiveManager`` and admins may
+update jobs, datasets another group owns are 403 by pid and absent from queries);
+``profile="permissive"`` lets every account do everything; single group settings are
+overridden by keyword (``delete_groups="admin,archivemanager"``). LoopBack is always
+permissive. Bodies are checked like class-validator (one e-mail address in ``ownerEmail``,
+ISO 8601 dates, enums, unknown keys), with NestJS's message arrays.
+
+Admin API (no auth, not subject to latency or faults, not in the request log; bodies are
+JSON objects whatever the ``Content-Type``, anything else answers 400 and creates nothing):
 
 - ``GET /emulator/state``: jobs, datasets, datablocks, origdatablocks, attachments.
 - ``POST /emulator/faults`` ``{path, status, count, method, delay_s}``: the next ``count``

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.emulator import admin
-from archiver.emulator.auth import TokenBook, user_record
+from archiver.emulator.auth import TokenBook
 from archiver.emulator.faults import FaultBook
 from archiver.emulator.jobs import to_v3
+from archiver.emulator.permissions import PROFILES, Profile, Rights
 from archiver.emulator.protocol import ApiError, Request, loopback_error, nest_error, parse_target
 from archiver.emulator.publisher import Publisher, PublishError
 from archiver.emulator.router import Router
@@ -33,15 +34,27 @@ class Config:
     publish_on: tuple[str, ...] = ("create",)
     latency_ms: float = 0
     lifecycle_route: bool = True
+    #: the backend version emulated, e.g. ``(4, 13)`` or ``(5, 2)`` (``(0, 0)``: LoopBack).
+    version: tuple[int, int] = (5, 2)
 
 
 class App:
     """Everything a request handler may touch: config, store, tokens, faults, publisher."""
 
-    def __init__(self, config: Config, tokens: TokenBook, publisher: Publisher | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        tokens: TokenBook,
+        publisher: Publisher | None,
+        profile: Profile | None = None,
+    ) -> None:
         self.config = config
         self.store = Store()
         self.tokens = tokens
+        # LoopBack's ACLs are not modelled: every account may do everything there.
+        permissive = profile is None or config.flavour == "loopback"
+        self.profile = PROFILES["permissive"] if permissive else profile
+        self._rights: dict[str, Rights] = {}
         self.faults = FaultBook()
         self.publisher = publisher
         self.router = Router(build_routes(config.flavour, config.lifecycle_route))
@@ -90,6 +103,8 @@ class App:
         except ApiError as exc:
             if self.loopback:
                 return exc.status, loopback_error(exc.status, exc.message, exc.code)
+            if exc.body is not None:
+                return exc.status, exc.body
             return exc.status, nest_error(exc.status, exc.message)
         except Exception:  # noqa: BLE001 - a bug in the emulator answers 500, logged
             log.exception("emulator: unexpected error")
@@ -110,12 +125,22 @@ class App:
     def _authenticate(self, req: Request) -> dict[str, Any]:
         state, token = self.tokens.check(self._token_of(req))
         if state == "ok" and token is not None:
-            return user_record(token.username)
+            user = self.tokens.user(token.username)
+            req.rights = self.rights_of(user)
+            return user
         if self.loopback:
             raise ApiError(401, "Authorization Required", "AUTHORIZATION_REQUIRED")
         if state == "expired":
             raise ApiError(401, "SESSION_EXPIRED")
         raise ApiError(403, "Forbidden resource")
+
+    def rights_of(self, user: dict[str, Any]) -> Rights:
+        """The (cached) rights of a logged-in account under this backend's profile."""
+        rights = self._rights.get(user["username"])
+        if rights is None:
+            rights = Rights(self.profile, user["username"], user["groups"], user["email"])
+            self._rights[user["username"]] = rights
+        return rights
 
     # -- publishing -----------------------------------------------------------------------
     def publish(self, doc: dict[str, Any], event: str) -> None:

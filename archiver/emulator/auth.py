@@ -12,13 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-#: scicatlive's functional accounts.
-DEFAULT_ACCOUNTS = {
-    "admin": "2jf70TPNZsS",
-    "ingestor": "aman",
-    "archiveManager": "aman",
-    "proposalIngestor": "aman",
-}
+from archiver.emulator.permissions import Account, accounts_from
+
 _SECRET = b"emulator-secret"
 
 
@@ -36,24 +31,25 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def user_record(username: str) -> dict[str, Any]:
+def user_record(account: Account) -> dict[str, Any]:
     """The user document the backend returns after login (functional account)."""
     return {
-        "id": hashlib.sha1(username.encode()).hexdigest()[:24],
-        "username": username,
-        "email": f"{username.lower()}@your.site",
+        "id": hashlib.sha1(account.username.encode()).hexdigest()[:24],
+        "username": account.username,
+        "email": account.email,
         "emailVerified": True,
         "realm": "",
         "authStrategy": "local",
-        "group": username.lower(),
+        "group": account.groups[0] if account.groups else "",
+        "groups": list(account.groups),
     }
 
 
 class TokenBook:
     """Accounts, issued tokens and their expiry. Thread-safe."""
 
-    def __init__(self, accounts: dict[str, str] | None, ttl: float, jwt: bool = True):
-        self.accounts = dict(DEFAULT_ACCOUNTS if accounts is None else accounts)
+    def __init__(self, accounts: dict[str, Any] | None, ttl: float, jwt: bool = True):
+        self.accounts = accounts_from(accounts)
         self.ttl = ttl
         self.jwt = jwt
         self._tokens: dict[str, Token] = {}
@@ -61,7 +57,8 @@ class TokenBook:
 
     def login(self, username: Any, password: Any) -> Token | None:
         """A new token, or ``None`` for wrong credentials."""
-        if not isinstance(username, str) or self.accounts.get(username) != password:
+        account = self.accounts.get(username) if isinstance(username, str) else None
+        if account is None or account.password != password:
             return None
         now = time.time()
         value = self._mint(username, now) if self.jwt else secrets.token_urlsafe(48)
@@ -70,9 +67,13 @@ class TokenBook:
             self._tokens[value] = token
         return token
 
+    def user(self, username: str) -> dict[str, Any]:
+        """The user record of a known account."""
+        return user_record(self.accounts[username])
+
     def _mint(self, username: str, now: float) -> str:
         header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        claims = {**user_record(username), "iat": int(now), "exp": int(now + self.ttl)}
+        claims = {**self.user(username), "iat": int(now), "exp": int(now + self.ttl)}
         claims["jti"] = secrets.token_hex(8)
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(_SECRET, f"{header}.{payload}".encode(), hashlib.sha256).digest()

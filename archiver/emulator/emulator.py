@@ -2,21 +2,66 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from archiver.emulator import seed
 from archiver.emulator.app import FLAVOURS, App, Config
 from archiver.emulator.auth import TokenBook
+from archiver.emulator.permissions import DEFAULT_PROFILE, make_profile
 from archiver.emulator.publisher import make_publisher
 from archiver.emulator.server import EmulatorHTTPServer
 
 PUBLISH_EVENTS = ("create", "update")
+#: next-legacy's default version: 4.3, the last one whose job API works (every logged-in
+#: account may read and update jobs). 4.4-4.13 refuse every GET/PATCH/DELETE on
+#: /api/v3/Jobs with 403, admin included (observed on real v4.5.1 and v4.13.0); pass
+#: ``version="4.13"`` for that.
+DEFAULT_LEGACY_VERSION = "4.3"
+#: next's default version: 5.2.1, what scicatlive runs.
+DEFAULT_NEXT_VERSION = "5.2.1"
+_RANGES = {
+    "next-legacy": ((4, 0), (4, 13), "4.0 to 4.13"),
+    "next": ((4, 14), (99, 0), "4.14 or later"),
+}
+
+
+def parse_version(flavour: str, version: str | None) -> tuple[int, int]:
+    """``"4.13"``, ``"4.13.0"`` or ``"v5.2.1"`` -> ``(4, 13)`` / ``(5, 2)``, checked against the
+    flavour's range (next-legacy 4.0-4.13, next 4.14 and later, loopback none)."""
+    if flavour not in _RANGES:
+        if version is not None:
+            raise ValueError(f"version applies to the next and next-legacy flavours, not {flavour}")
+        return (0, 0)
+    default = DEFAULT_LEGACY_VERSION if flavour == "next-legacy" else DEFAULT_NEXT_VERSION
+    text = default if version is None else version
+    low, high, words = _RANGES[flavour]
+    found = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    if not found or not low <= (int(found[1]), int(found[2])) <= high:
+        other = "next" if flavour == "next-legacy" else "next-legacy"
+        raise ValueError(
+            f"{flavour} version {text!r} is not {words} (e.g. {default}); "
+            f"other versions are the {other} flavour"
+        )
+    return int(found[1]), int(found[2])
 
 
 class Emulator:
-    """An in-memory SciCat backend of one flavour, served over HTTP on ``url``."""
+    """An in-memory SciCat backend of one flavour, served over HTTP on ``url``.
+
+    Permissions follow ``profile`` (default ``"scicatlive"``: backend v5.2.1 configured like
+    scicatlive, see :mod:`archiver.emulator.permissions`; ``"permissive"``: every account
+    may do everything). Single group settings are overridden by keyword, as comma-separated
+    strings or iterables, e.g. ``delete_groups="admin,archivemanager"``; ``job_auth``
+    replaces job types' ``(create auth, update auth)``. ``accounts`` maps user names to a
+    password (the account's group is its name in lower case) or ``(password, [groups])``;
+    the default is scicatlive's functional accounts plus ``user1`` (group ``group1``).
+    ``version`` picks the release (next-legacy: 4.0-4.13, default 4.3; next: 4.14 and later,
+    default 5.2.1): the job API lock-out of 4.4-4.13 and the counter reset on dataset PATCH
+    of 4.6-4.14.
+    """
 
     def __init__(
         self,
@@ -30,11 +75,16 @@ class Emulator:
         routing_key: str = "jobqueue",
         latency_ms: float = 0,
         token_ttl: float = 3600,
-        accounts: dict[str, str] | None = None,
+        accounts: Mapping[str, Any] | None = None,
         lifecycle_route: bool = True,
+        profile: str = DEFAULT_PROFILE,
+        version: str | None = None,
+        job_auth: Mapping[str, tuple[str, str]] | None = None,
+        **group_settings: str | Iterable[str] | None,
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"unknown flavour {flavour!r}: use one of {', '.join(FLAVOURS)}")
+        parsed = parse_version(flavour, version)
         unknown = set(publish_on) - set(PUBLISH_EVENTS)
         if unknown:
             raise ValueError(f"publish_on may only contain create and update, not {unknown}")
@@ -44,9 +94,11 @@ class Emulator:
         publisher = (
             make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
         )
-        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route)
-        tokens = TokenBook(accounts, token_ttl, jwt=flavour != "loopback")
-        self._app = App(config, tokens, publisher)
+        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed)
+        tokens = TokenBook(dict(accounts) if accounts is not None else None, token_ttl,
+                           jwt=flavour != "loopback")  # fmt: skip
+        self.profile = make_profile(profile, job_auth, **group_settings)
+        self._app = App(config, tokens, publisher, self.profile)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

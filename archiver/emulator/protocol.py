@@ -25,11 +25,19 @@ REASONS = {
 class ApiError(Exception):
     """An HTTP error answer; rendered NestJS-style or LoopBack-style by the server."""
 
-    def __init__(self, status: int, message: str | list[str], code: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str | list[str],
+        code: str | None = None,
+        body: dict[str, Any] | None = None,
+    ):
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
         self.code = code
+        #: the exact answer body, when the backend does not use NestJS's usual one
+        self.body = body
 
 
 def nest_error(status: int, message: Any) -> dict[str, Any]:
@@ -59,6 +67,8 @@ class Request:
     raw_body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     user: dict[str, Any] | None = None
+    #: the caller's :class:`~archiver.emulator.permissions.Rights` (authenticated routes)
+    rights: Any = None
 
     @property
     def username(self) -> str:

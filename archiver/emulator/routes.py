@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.emulator import routes_blocks, routes_datasets, routes_jobs, routes_loopback
-from archiver.emulator.auth import user_record
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
 from archiver.emulator.store import now_iso
@@ -18,8 +17,9 @@ def login(app: Any, req: Request) -> tuple[int, Any]:
     token = app.tokens.login(body.get("username"), body.get("password"))
     if token is None:
         raise ApiError(401, "Unauthorized")
-    user = user_record(token.username)
+    user = app.tokens.user(token.username)
     user.pop("group")
+    user.pop("groups")
     ttl = int(app.tokens.ttl)
     return 201, {
         "access_token": token.value,

@@ -4,81 +4,117 @@ from __future__ import annotations
 
 from typing import Any
 
+from archiver.emulator import permissions as perm
 from archiver.emulator import validation as v
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
+from archiver.emulator.store import acl_of
 
 _NUMBERS = ("size", "packedSize", "numberOfFiles", "numberOfFilesArchived")
 
 
-def _check_numbers(body: dict[str, Any]) -> None:
-    for key in _NUMBERS:
-        if key in body and not v.is_number(body[key]):
-            raise ApiError(400, [f"{key} must be a number"])
-    lifecycle = body.get("datasetlifecycle")
-    if lifecycle is not None and not isinstance(lifecycle, dict):
-        raise ApiError(400, ["datasetlifecycle must be an object"])
+def _reset_counters(version: tuple[int, int]) -> tuple[str, ...]:
+    """The counters a PATCH resets to their DTO default 0 (by the DTOs of each release)."""
+    if version < (4, 6) or version >= (4, 15):
+        return ()
+    return _NUMBERS if version >= (4, 10) else _NUMBERS[:3]
+
+
+def _may_write(req: Request) -> bool:
+    """The class-level DatasetCreate/DatasetUpdate grant (every CREATE_DATASET* tier)."""
+    return req.rights.dataset_tier != "user"
 
 
 def create_dataset(app: Any, req: Request) -> tuple[int, Any]:
+    perm.guard(_may_write(req))
     body = req.object_body()
     kind = body.get("type")
     if kind not in v.DATASET_CREATE_KEYS:
-        raise ApiError(400, ["type must be one of the following values: raw, derived"])
-    v.reject_unknown(body, v.DATASET_CREATE_KEYS[kind])
-    v.require(body, v.DATASET_REQUIRED[kind])
-    _check_numbers(body)
+        message = "type must be one of the following values: raw, derived"
+        raise v.dataset_error(
+            [{"property": "type", "children": [], "constraints": {"isEnum": message}}]
+        )
+    v.check_dataset_body(body, v.DATASET_CREATE_KEYS[kind], v.DATASET_REQUIRED[kind])
     if body.get("datasetlifecycle"):
         v.check_lifecycle(body["datasetlifecycle"])
+    rights = req.rights
+    if not rights.all and not rights.create_dataset(body.get("ownerGroup"), bool(body.get("pid"))):
+        raise ApiError(403, "Unauthorized to create this dataset")
     return 201, app.store.insert_dataset(body, req.username)
 
 
+def visible_datasets(req: Request) -> Any:
+    """``keep`` for queries: the datasets the caller may read (None: all of them)."""
+    rights = req.rights
+    if rights.admin or rights.lifecycle_any:
+        return None
+    return lambda doc: rights.read_dataset(acl_of(doc))
+
+
 def list_datasets(app: Any, req: Request) -> tuple[int, Any]:
-    return 200, app.store.query("datasets", req.json_query("filter"))
+    """Datasets the caller may not read are left out (no error), as the backend does."""
+    return 200, app.store.query("datasets", req.json_query("filter"), keep=visible_datasets(req))
 
 
 def get_dataset(app: Any, req: Request) -> tuple[int, Any]:
+    """404 when absent, 403 "Unauthorized access" when the caller may not read it."""
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "read_dataset")
     return 200, app.store.dataset(req.params["pid"])
 
 
 def patch_dataset(app: Any, req: Request) -> tuple[int, Any]:
-    """Partial update; a ``datasetlifecycle`` in it REPLACES the sub-document."""
+    """Partial update; a ``datasetlifecycle`` in it REPLACES the sub-document.
+
+    Versions 4.6-4.14 also reset counters to 0 unless the body carries them: from 4.6 the
+    PATCH body goes through ``plainToInstance`` of a DTO with ``size = 0``-style defaults
+    (4.6-4.9: size, packedSize, numberOfFiles; 4.10-4.14 also numberOfFilesArchived; gone
+    in 4.15; observed on real v4.13.0, not on v4.5.1 or v5.2.1).
+    """
+    perm.guard(_may_write(req))
     body = req.object_body()
-    v.reject_unknown(body, v.DATASET_PATCH_KEYS)
-    _check_numbers(body)
+    v.check_dataset_body(body, v.DATASET_PATCH_KEYS)
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "update_dataset")
     if "datasetlifecycle" in body:
         lifecycle = body["datasetlifecycle"] or {}
         body["datasetlifecycle"] = {k: x for k, x in lifecycle.items() if k in v.LIFECYCLE_KEYS}
+    body = {**dict.fromkeys(_reset_counters(app.config.version), 0), **body}
     return 200, app.store.update_dataset(req.params["pid"], body, "replace", req.username)
 
 
 def delete_dataset(app: Any, req: Request) -> tuple[int, Any]:
+    """DELETE_GROUPS only (admins outside DELETE_GROUPS get 403 too)."""
+    perm.guard(req.rights.delete)
     return 200, app.store.delete_dataset(req.params["pid"])
 
 
 def get_lifecycle(app: Any, req: Request) -> tuple[int, Any]:
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "read_dataset")
     return 200, app.store.dataset(req.params["pid"])["datasetlifecycle"]
 
 
 def patch_lifecycle(app: Any, req: Request) -> tuple[int, Any]:
     """Merge into the lifecycle (backend-next >= 4.19); returns the whole lifecycle."""
+    perm.guard(_may_write(req) or req.rights.lifecycle_any)
     body = req.object_body()
     if not body:
         raise ApiError(400, "Update dataset lifecycle dto is empty")
     v.check_lifecycle(body)
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "update_lifecycle")
     return 200, app.store.merge_lifecycle(req.params["pid"], body, req.username)
 
 
 def create_attachment(app: Any, req: Request) -> tuple[int, Any]:
+    perm.guard(_may_write(req))
     body = req.object_body()
     v.reject_unknown(body, v.ATTACHMENT_KEYS)
     v.require(body, v.ATTACHMENT_REQUIRED)
     body.pop("datasetId", None)
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "create_blocks")
     return 201, app.store.add_attachment(req.params["pid"], body, req.username)
 
 
 def list_attachments(app: Any, req: Request) -> tuple[int, Any]:
-    app.store.dataset(req.params["pid"])
+    perm.check_dataset(req.rights, app.store.acl(req.params["pid"]), "read_blocks")
     return 200, app.store.list_blocks("attachments", req.params["pid"])
 
 

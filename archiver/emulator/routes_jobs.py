@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from archiver.emulator import jobs as j
+from archiver.emulator import permissions as perm
 from archiver.emulator import validation as v
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
@@ -17,6 +18,32 @@ _DATASET_JOBS = ("archive", "retrieve")
 def _owner_group(app: Any, req: Request, entries: list[dict[str, Any]]) -> str:
     group = app.store.owner_group(entries[0]["pid"]) if entries else None
     return group if group is not None else (req.user or {}).get("group", "")
+
+
+def _acls(app: Any, entries: list[dict[str, Any]]) -> list[Any]:
+    return [app.store.acl(e["pid"]) for e in entries]
+
+
+def _readable(app: Any, req: Request) -> dict[str, Any]:
+    """The job, 400 when unknown, 403 when the caller may not read it."""
+    doc = _job_or_400(app, req)
+    if not req.rights.read_job(doc):
+        raise ApiError(403, "Unauthorized to get this job.")
+    return doc
+
+
+def _check_update(app: Any, req: Request) -> None:
+    """400 for an unknown job, 403 when the type's update auth does not name the caller."""
+    doc = app.store.jobs.get(req.params["id"])
+    if doc is None:
+        raise ApiError(400, "Invalid job id.")
+    if not req.rights.update_job(doc):
+        raise ApiError(403, "Unauthorized to update this job.")
+
+
+def _visible_jobs(req: Request) -> Any:
+    rights = req.rights
+    return None if rights.job_read_any else rights.read_job
 
 
 def _check_type(job_type: Any, allowed: tuple[str, ...]) -> None:
@@ -39,8 +66,13 @@ def _job_or_400(app: Any, req: Request) -> dict[str, Any]:
 
 # -- v4 ------------------------------------------------------------------------------------
 def create_v4(app: Any, req: Request) -> tuple[int, Any]:
+    """Non-privileged callers must name an ownerGroup of theirs; privileged ones at least one
+    of ownerGroup, ownerUser, contactEmail (422 otherwise); then the type's create auth."""
+    rights = req.rights
+    perm.guard(rights.job_create_endpoint)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V4_CREATE_KEYS)
+    v.check_email(body, "contactEmail")
     _check_type(body.get("type"), j.JOB_TYPES)
     params = body.get("jobParams")
     if not isinstance(params, dict):
@@ -48,22 +80,28 @@ def create_v4(app: Any, req: Request) -> tuple[int, Any]:
     entries: list[dict[str, Any]] = []
     if "datasetList" in params or body["type"] in _DATASET_JOBS:
         entries = j.check_dataset_list(app.store, params.get("datasetList"))
+    perm.check_job_create(
+        rights, body["type"], body.get("ownerGroup"), body.get("ownerUser"),
+        body.get("contactEmail"), _acls(app, entries),
+    )  # fmt: skip
+    fallback = _owner_group(app, req, entries) if rights.all else ""
     doc = j.new_job(
         body["type"],
         params,
         body.get("ownerUser") or req.username,
-        body.get("ownerGroup") or _owner_group(app, req, entries),
+        body.get("ownerGroup") or fallback,
         body.get("contactEmail") or (req.user or {}).get("email", ""),
     )
     return 201, _created(app, doc)
 
 
 def get_v4(app: Any, req: Request) -> tuple[int, Any]:
-    return 200, _job_or_400(app, req)
+    return 200, _readable(app, req)
 
 
 def list_v4(app: Any, req: Request) -> tuple[int, Any]:
-    return 200, app.store.query("jobs", req.json_query("filter"))
+    """Only the jobs the caller may read (no error for the others)."""
+    return 200, app.store.query("jobs", req.json_query("filter"), keep=_visible_jobs(req))
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:
@@ -80,6 +118,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 def patch_v4(app: Any, req: Request) -> tuple[int, Any]:
     """Both statusCode and statusMessage required; jobResultObject replaced (or merged)."""
+    perm.guard(req.rights.job_update_endpoint)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V4_UPDATE_KEYS)
     if not all(isinstance(body.get(k), str) for k in ("statusCode", "statusMessage")):
@@ -88,6 +127,7 @@ def patch_v4(app: Any, req: Request) -> tuple[int, Any]:
     if "jobResultObject" in body and not isinstance(result, dict):
         raise ApiError(400, ["jobResultObject must be an object"])
     merge = req.content_type == "application/merge-patch+json"
+    _check_update(app, req)
 
     def mutate(doc: dict[str, Any]) -> None:
         doc["statusCode"], doc["statusMessage"] = body["statusCode"], body["statusMessage"]
@@ -107,18 +147,28 @@ def patch_v4(app: Any, req: Request) -> tuple[int, Any]:
 
 # -- v3 shim (>= 4.14) -----------------------------------------------------------------------
 def create_v3(app: Any, req: Request) -> tuple[int, Any]:
+    """The shim fills ownerUser (the caller), contactEmail and ownerGroup (the first dataset
+    group the caller may use) and then applies the v4 checks."""
+    rights = req.rights
+    perm.guard(rights.job_create_endpoint)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V3_CREATE_KEYS)
+    if body.get("emailJobInitiator") is not None:  # validated after mapping to the v4 DTO
+        v.check_email({"contactEmail": body["emailJobInitiator"]}, "contactEmail")
     _check_type(body.get("type"), j.JOB_TYPES)
     entries = j.check_dataset_list(app.store, body.get("datasetList"))
     status = body.get("jobStatusMessage") or j.DEFAULT_STATUS
     message = body.get("jobStatusMessage") or j.DEFAULT_MESSAGE
+    acls = _acls(app, entries)
+    owner_group = perm.v3_owner_group(rights, body["type"], acls)
+    contact = body.get("emailJobInitiator") or (req.user or {}).get("email", "")
+    perm.check_job_create(rights, body["type"], owner_group, req.username, contact, acls)
     doc = j.new_job(
         body["type"],
         j.v3_create_params(body),
         req.username,
-        _owner_group(app, req, entries),
-        body.get("emailJobInitiator") or (req.user or {}).get("email", ""),
+        owner_group or "",
+        contact,
         status,
         message,
     )
@@ -128,17 +178,19 @@ def create_v3(app: Any, req: Request) -> tuple[int, Any]:
 
 
 def get_v3(app: Any, req: Request) -> tuple[int, Any]:
-    return 200, j.to_v3(_job_or_400(app, req))
+    return 200, j.to_v3(_readable(app, req))
 
 
 def list_v3(app: Any, req: Request) -> tuple[int, Any]:
-    found = app.store.query("jobs", req.json_query("filter"), j.v3_field)
+    found = app.store.query("jobs", req.json_query("filter"), j.v3_field, keep=_visible_jobs(req))
     return 200, [j.to_v3(doc) for doc in found]
 
 
 def patch_v3(app: Any, req: Request) -> tuple[int, Any]:
     """The shim drops unknown keys silently and copies jobStatusMessage into both fields."""
+    perm.guard(req.rights.job_update_endpoint)
     body = {k: x for k, x in req.object_body().items() if k in v.JOB_V3_UPDATE_KEYS}
+    _check_update(app, req)
     doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
     if doc is None:
         raise ApiError(400, "Invalid job id.")
@@ -151,10 +203,22 @@ def _legacy_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {"_id": doc["id"], **j.to_v3(doc, native=True), "ownerGroup": doc["ownerGroup"]}
 
 
+def _legacy_jobs_api(app: Any) -> None:
+    """From v4.4.0 the jobs controller checks ``Action.Read/Update`` on the job class while
+    the ability factory grants only ``JobsRead/JobsUpdate``: every GET/PATCH/DELETE answers
+    403 "Forbidden resource" to everyone, admin included (observed on real v4.5.1 and
+    v4.13.0). Up to v4.3 every logged-in account may read and update every job (observed on
+    v4.3.1 for admin, archiveManager and user1)."""
+    if app.config.version >= (4, 4):
+        raise ApiError(403, perm.FORBIDDEN)
+
+
 def create_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    """``POST /api/v3/Jobs`` is open to every account (``@AllowAny``) in every 4.x."""
     body = req.object_body()
     v.reject_unknown(body, v.JOB_LEGACY_CREATE_KEYS)
     v.require(body, ("emailJobInitiator", "type", "datasetList"))
+    v.check_email(body, "emailJobInitiator")
     _check_type(body["type"], j.LEGACY_JOB_TYPES)
     entries = body["datasetList"]
     if not isinstance(entries, list) or not all(
@@ -181,15 +245,26 @@ def _legacy_job(app: Any, req: Request) -> dict[str, Any]:
 
 
 def get_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    _legacy_jobs_api(app)
     return 200, _legacy_view(_legacy_job(app, req))
 
 
 def list_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    _legacy_jobs_api(app)
     found = app.store.query("jobs", req.json_query("filter"), j.v3_field)
     return 200, [_legacy_view(doc) for doc in found]
 
 
+def delete_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    _legacy_jobs_api(app)
+    doc = app.store.delete_job(req.params["id"])
+    if doc is None:
+        raise ApiError(404, f"Job {req.params['id']} not found")
+    return 200, _legacy_view(doc)
+
+
 def patch_legacy(app: Any, req: Request) -> tuple[int, Any]:
+    _legacy_jobs_api(app)
     body = req.object_body()
     v.reject_unknown(body, v.JOB_V3_UPDATE_KEYS)
     doc = app.store.update_job(req.params["id"], lambda d: j.apply_v3_update(d, body, req.username))
@@ -205,6 +280,7 @@ def routes(flavour: str) -> list[Route]:
             Route("GET", "/api/v3/jobs", list_legacy),
             Route("GET", "/api/v3/jobs/{id}", get_legacy),
             Route("PATCH", "/api/v3/jobs/{id}", patch_legacy),
+            Route("DELETE", "/api/v3/jobs/{id}", delete_legacy),
         ]
     return [
         Route("POST", "/api/v4/jobs", create_v4),

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from archiver.emulator import jobs as j
-from archiver.emulator.auth import user_record
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
 from archiver.emulator.store import PID_PREFIX
@@ -34,7 +33,7 @@ def login(app: Any, req: Request) -> tuple[int, Any]:
     if token is None:
         raise ApiError(401, "login failed", "LOGIN_FAILED")
     created = j.now_iso()
-    user_id = user_record(token.username)["id"]
+    user_id = app.tokens.user(token.username)["id"]
     return 200, {
         "id": token.value,
         "ttl": int(app.tokens.ttl),

@@ -28,6 +28,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def acl_of(doc: Mapping[str, Any]) -> tuple[str, tuple[str, ...], bool, tuple[str, ...]]:
+    """``(ownerGroup, accessGroups, isPublished, sharedWith)`` of a dataset, job or block."""
+    return (
+        doc.get("ownerGroup") or "",
+        tuple(doc.get("accessGroups") or ()),
+        bool(doc.get("isPublished")),
+        tuple(doc.get("sharedWith") or ()),
+    )
+
+
 class Store:
     """Everything the emulated backend stores."""
 
@@ -99,12 +109,23 @@ class Store:
         filt: Mapping[str, Any],
         translate: Callable[[str], str] = lambda k: k,
         pid: str | None = None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows of ``table`` (optionally of one dataset) matching a ``filter``, copied."""
+        """Rows of ``table`` (optionally of one dataset) matching a ``filter``, copied;
+        ``keep`` drops rows the caller may not see before filtering and paging."""
         rows: Any = getattr(self, table)
         with self.lock:
             rows = rows.values() if pid is None else self._blocks_of(rows, pid)
+            if keep is not None:
+                rows = [r for r in rows if keep(r)]
             return copy.deepcopy(filters.apply(rows, filt, translate))
+
+    def acl(self, pid: str) -> tuple[str, tuple[str, ...], bool, tuple[str, ...]]:
+        """``(ownerGroup, accessGroups, isPublished, sharedWith)`` of a dataset; 404 if absent."""
+        doc = self.datasets.get(pid)
+        if doc is None:
+            raise ApiError(404, f"dataset: {pid} not found")
+        return acl_of(doc)
 
     def owner_group(self, pid: str) -> str | None:
         """The dataset's ownerGroup, or ``None`` when it does not exist."""
@@ -250,6 +271,11 @@ class Store:
         with self.lock:
             doc = self.jobs.get(job_id)
             return None if doc is None else copy.deepcopy(doc)
+
+    def delete_job(self, job_id: str) -> dict[str, Any] | None:
+        """Remove a job; returns it, or ``None`` when it does not exist."""
+        with self.lock:
+            return self.jobs.pop(job_id, None)
 
     def update_job(
         self, job_id: str, mutate: Callable[[dict[str, Any]], None]

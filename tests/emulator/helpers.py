@@ -7,6 +7,9 @@ import urllib.parse
 import requests
 
 ADMIN = {"username": "admin", "password": "2jf70TPNZsS"}
+ARCHIVE_MANAGER = {"username": "archiveManager", "password": "aman"}
+INGESTOR = {"username": "ingestor", "password": "aman"}
+USER1 = {"username": "user1", "password": "user1pass"}
 FILES = [{"path": "a.dat", "size": 10, "time": "2024-01-01T00:00:00Z"}]
 
 
@@ -15,19 +18,20 @@ def quote(pid: str) -> str:
 
 
 class Client:
-    """A requests session against one emulator, logged in as admin."""
+    """A requests session against one emulator, logged in as ``account`` (admin)."""
 
-    def __init__(self, emu, flavour: str = "next"):
+    def __init__(self, emu, flavour: str = "next", account: dict | None = None):
+        account = account or ADMIN
         self.emu = emu
         self.base = emu.url + "/api/v3"
         self.http = requests.Session()
         self.flavour = flavour
         if flavour == "loopback":
-            answer = self.http.post(f"{self.base}/Users/login", json=ADMIN)
+            answer = self.http.post(f"{self.base}/Users/login", json=account)
             self.token = answer.json()["id"]
             self.http.params = {"access_token": self.token}
         else:
-            answer = self.http.post(f"{self.base}/auth/login", json=ADMIN)
+            answer = self.http.post(f"{self.base}/auth/login", json=account)
             self.token = answer.json()["access_token"]
             self.http.headers["Authorization"] = f"Bearer {self.token}"
 

@@ -1,8 +1,10 @@
 """Faults, latency, the request log, the Python API and the ``/emulator/`` admin API."""
 
+import json
 import time
 import urllib.parse
 
+import pytest
 import requests
 
 from .helpers import FILES
@@ -124,10 +126,63 @@ def test_many_parallel_requests_are_served_correctly(nxt):
     token = nxt.token
 
     def create(pid):
-        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+                "contactEmail": "admin@example.org"}  # fmt: skip
         headers = {"Authorization": f"Bearer {token}"}
         return requests.post(nxt.emu.url + "/api/v4/jobs", json=body, headers=headers).status_code
 
     with ThreadPoolExecutor(16) as pool:
         assert set(pool.map(create, pids * 4)) == {201}
     assert len(nxt.emu.jobs()) == 200
+
+
+# -- bodies sent without a JSON content type (``curl -d``) ------------------------------------
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # what ``curl -d`` sends
+
+
+def test_a_json_body_sent_as_a_form_is_read_as_json(nxt):
+    admin = nxt.emu.url + "/emulator"
+    pid = nxt.emu.add_dataset()
+    body = json.dumps({"type": "retrieve", "pids": [pid], "status": "inProgress"})
+    answer = requests.post(f"{admin}/jobs", data=body, headers=FORM)
+    assert answer.status_code == 201, answer.text
+    job = nxt.emu.job(answer.json()["id"])
+    assert job["type"] == "retrieve" and job["statusCode"] == "inProgress"
+    assert job["jobParams"]["datasetList"] == [{"pid": pid, "files": []}]
+    # README's example, byte for byte what curl -d sends
+    readme = '{"path": "/datablocks", "status": 503, "count": 5}'
+    assert requests.post(f"{admin}/faults", data=readme, headers=FORM).status_code == 201
+    assert requests.get(f"{admin}/faults").json()["faults"][0]["count"] == 5
+
+
+def test_a_body_that_is_not_a_json_object_answers_400_and_creates_nothing(nxt):
+    admin = nxt.emu.url + "/emulator"
+    pid = nxt.emu.add_dataset()
+    for data in (f"type=archive&pids={pid}", "[1, 2]"):
+        answer = requests.post(f"{admin}/jobs", data=data, headers=FORM)
+        assert answer.status_code == 400
+        message = answer.json()["message"]
+        assert "JSON object" in message and "\n" not in message
+    answer = requests.post(f"{admin}/jobs", data="type=archive", headers=FORM)
+    assert "Content-Type: application/json" in answer.json()["message"]
+    assert nxt.emu.jobs() == []
+
+
+@pytest.mark.parametrize(
+    "body,words",
+    [({"type": "archive"}, "pids"), ({"type": "archive", "pids": []}, "pids"),
+     ({"type": "archive", "pids": ["PID.SAMPLE.PREFIX/none"]}, "no dataset"),
+     ({"type": "teleport", "pids": ["x"]}, "type"),
+     ({"type": "archive", "pid": ["x"]}, "unknown key")],
+)  # fmt: skip
+def test_a_seeded_job_is_exactly_what_was_asked_or_nothing(nxt, body, words):
+    answer = requests.post(nxt.emu.url + "/emulator/jobs", json=body)
+    assert answer.status_code == 400 and words in answer.json()["message"]
+    assert nxt.emu.jobs() == []
+
+
+def test_fault_bodies_are_checked(nxt):
+    admin = nxt.emu.url + "/emulator"
+    assert requests.post(f"{admin}/faults", json={"path": "/x", "count": "many"}).status_code == 400
+    assert requests.post(f"{admin}/faults", json={"path": "/x", "stauts": 500}).status_code == 400
+    assert requests.get(f"{admin}/faults").json()["faults"] == []

@@ -2,7 +2,7 @@
 
 import json
 
-from .helpers import FILES, block_body, quote
+from .helpers import ARCHIVE_MANAGER, FILES, Client, block_body, quote
 
 
 def _pid(client):
@@ -46,7 +46,8 @@ def test_a_datablock_adds_packed_size_and_archived_files_and_deleting_subtracts(
     assert doc["_id"] == doc["id"] and doc["datasetId"] == pid
     dataset = nxt.emu.dataset(pid)
     assert dataset["packedSize"] == 12 and dataset["numberOfFilesArchived"] == 1
-    assert nxt.delete(f"/datasets/{quote(pid)}/datablocks/{doc['_id']}").status_code == 200
+    manager = Client(nxt.emu, account=ARCHIVE_MANAGER)  # DELETE_GROUPS=archivemanager
+    assert manager.delete(f"/datasets/{quote(pid)}/datablocks/{doc['_id']}").status_code == 200
     dataset = nxt.emu.dataset(pid)
     assert dataset["packedSize"] == 0 and dataset["numberOfFilesArchived"] == 0
 
@@ -84,7 +85,8 @@ def test_datablocks_can_be_listed_filtered_and_deleted_in_every_way(nxt):
     found = nxt.get("/datablocks", params={"filter": filt}).json()
     assert [b["archiveId"] for b in found] == ["/b/0.tar"]
     assert nxt.get(f"/datablocks/{found[0]['_id']}").json()["archiveId"] == "/b/0.tar"
-    assert nxt.delete(f"/datablocks/{found[0]['_id']}").status_code == 200
-    assert nxt.delete(f"/datasets/{quote(pid)}/datablocks").status_code == 200
+    manager = Client(nxt.emu, account=ARCHIVE_MANAGER)  # DELETE_GROUPS=archivemanager
+    assert manager.delete(f"/datablocks/{found[0]['_id']}").status_code == 200
+    assert manager.delete(f"/datasets/{quote(pid)}/datablocks").status_code == 200
     assert nxt.emu.datablocks(pid) == [] and nxt.emu.dataset(pid)["packedSize"] == 0
-    assert nxt.delete(f"/datablocks/{found[0]['_id']}").status_code == 404
+    assert manager.delete(f"/datablocks/{found[0]['_id']}").status_code == 404

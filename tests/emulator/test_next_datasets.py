@@ -2,7 +2,7 @@
 
 import json
 
-from .helpers import quote, raw_dataset
+from .helpers import ARCHIVE_MANAGER, Client, quote, raw_dataset
 
 DEFAULTS = {
     "archivable": True,
@@ -67,7 +67,8 @@ def test_datasets_can_be_found_by_source_folder_and_paged(nxt):
 
 def test_a_dataset_can_be_deleted(nxt):
     pid = quote(_create(nxt)["pid"])
-    assert nxt.delete(f"/datasets/{pid}").status_code == 200
+    manager = Client(nxt.emu, account=ARCHIVE_MANAGER)  # DELETE_GROUPS=archivemanager
+    assert manager.delete(f"/datasets/{pid}").status_code == 200
     assert nxt.get(f"/datasets/{pid}").status_code == 404
 
 

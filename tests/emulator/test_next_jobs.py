@@ -15,6 +15,8 @@ def pid(nxt):
 
 
 def _job(client, pid, job_type="archive", **extra):
+    if "ownerGroup" not in extra:  # an admin must name an owner or a contact (422 otherwise)
+        extra["contactEmail"] = "admin@example.org"
     body = {"type": job_type, "jobParams": {"datasetList": [{"pid": pid, "files": []}]}, **extra}
     answer = client.post("/api/v4/jobs", body)
     assert answer.status_code == 201, answer.text
@@ -32,7 +34,8 @@ def test_creating_a_v4_job_answers_the_whole_submitted_document(nxt, pid):
 
 
 def test_v4_job_creation_rejects_unknown_keys_types_and_bad_dataset_lists(nxt, pid):
-    good = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+    good = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+            "contactEmail": "admin@example.org"}  # fmt: skip
     assert nxt.post("/api/v4/jobs", {**good, "colour": 1}).status_code == 400
     assert nxt.post("/api/v4/jobs", {**good, "type": "teleport"}).status_code == 400
     for params in (
@@ -90,12 +93,14 @@ def test_jobs_can_be_listed_with_where_inq_and_limits(nxt, pid):
 
 
 def test_the_v3_shim_creates_reads_and_updates_in_the_v3_shape(nxt, pid):
-    body = {"type": "archive", "datasetList": [{"pid": pid, "files": []}], "executionTime": "t"}
-    created = nxt.post("/jobs", {**body, "emailJobInitiator": "a@b.c"})
+    body = {"type": "archive", "datasetList": [{"pid": pid, "files": []}]}
+    body["executionTime"] = "2024-05-01T10:00:00Z"
+    created = nxt.post("/jobs", {**body, "emailJobInitiator": "a@b.org"})
     assert created.status_code == 201
     v3 = created.json()
     assert v3["jobStatusMessage"] == "jobSubmitted" and v3["datasetList"] == body["datasetList"]
-    assert v3["emailJobInitiator"] == "a@b.c" and v3["executionTime"] == "t"
+    assert v3["emailJobInitiator"] == "a@b.org"
+    assert v3["executionTime"] == "2024-05-01T10:00:00Z"
     assert v3["jobParams"]["username"] == "admin" and "statusCode" not in v3
     stored = nxt.emu.job(v3["id"])
     assert stored["jobParams"]["datasetList"] == body["datasetList"]

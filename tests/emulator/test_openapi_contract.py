@@ -4,8 +4,10 @@ Checks that every route the emulator serves exists there, that the request-body 
 accepts (and requires) are the DTO properties, and that its answers validate against the
 response schemas. Deliberate differences are listed here and in
 ``archiver.emulator.validation.DOCUMENTED_DIFFERENCES``; anything else failing is drift.
-The OpenAPI file is ``../shared/research/scicat-openapi.json`` next to the repository, or
-``$ARCHIVER_OPENAPI_FILE``; the test fails when it is missing.
+The OpenAPI document is ``tests/emulator/data/scicat-openapi.json`` (SciCat's public API
+description, trimmed to what these tests read by ``tests/emulator/data/trim_openapi.py``,
+whose docstring says how to refresh it), or ``$ARCHIVER_OPENAPI_FILE`` (e.g. a full,
+untrimmed document); the test fails when it is missing.
 """
 
 import copy
@@ -23,7 +25,7 @@ from archiver.emulator import validation as v
 
 from .helpers import ADMIN, FILES, block_body, quote, raw_dataset
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2].parent / "shared/research/scicat-openapi.json"
+DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "scicat-openapi.json"
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +154,8 @@ def answers():
         ds = f"{api}/datasets/{quote(pid)}"
         http.post(f"{ds}/origdatablocks", json={"size": 10, "dataFileList": FILES})
         block = http.post(f"{ds}/datablocks", json=block_body())
-        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+        body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+                "contactEmail": "admin@example.org"}  # fmt: skip
         job = http.post(emu.url + "/api/v4/jobs", json=body).json()
         update = {"statusCode": "inProgress", "statusMessage": "x", "jobResultObject": {"a": 1}}
         attachment = {"caption": "c", "thumbnail": "t", "ownerGroup": "g"}

@@ -55,7 +55,8 @@ def _emulator(client_factory, broker_url, names, flavour="next", **kwargs):
 
 
 def _v4_job(client: Client, pid):
-    body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+    body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+            "contactEmail": "admin@example.org"}  # fmt: skip
     return client.post("/api/v4/jobs", body).json()
 
 
@@ -136,7 +137,7 @@ def test_loopback_publishes_the_v3_job_as_json_on_create_only(
 def test_next_legacy_publishes_nothing(client_factory, broker_url, unique_names):
     client = _emulator(client_factory, broker_url, unique_names, flavour="next-legacy",
                        publish_on=("create", "update"))  # fmt: skip
-    body = {"type": "archive", "emailJobInitiator": "a@b.c",
+    body = {"type": "archive", "emailJobInitiator": "a@b.org",
             "datasetList": [{"pid": client.emu.add_dataset(), "files": []}]}  # fmt: skip
     assert client.post("/Jobs", body).status_code == 201
     assert client.emu.published == 0
@@ -163,7 +164,8 @@ def test_when_the_broker_is_unreachable_the_job_is_stored_and_the_answer_is_400(
 ):
     client = client_factory("next", amqp_url="amqp://guest:guest@127.0.0.1:1//")
     pid = client.emu.add_dataset()
-    body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]}}
+    body = {"type": "archive", "jobParams": {"datasetList": [{"pid": pid, "files": []}]},
+            "contactEmail": "admin@example.org"}  # fmt: skip
     answer = client.post("/api/v4/jobs", body)
     assert answer.status_code == 400 and "unable to perform action 'rabbitmq'" in answer.text
     assert len(client.emu.jobs()) == 1 and client.emu.published == 0

@@ -104,9 +104,11 @@ def pipeline_factory(
         bridge: bool = True,
         worker: bool = True,
         concurrency: int = 4,
+        emulator_options: dict[str, Any] | None = None,
         **settings_extra: Any,
     ) -> Pipeline:
         emu = emulator_factory(
+            **(emulator_options or {}),
             flavour=flavour,
             publish_on=publish_on,
             amqp_url=broker_url,

@@ -88,7 +88,10 @@ def test_create_job_without_contact_email_works(emu, client):
     assert job.status == SUBMITTED
 
 
-def test_datasets_can_be_found_created_and_deleted(emu, client):
+def test_datasets_can_be_found_created_and_deleted(emulator_factory, flavour, make_client):
+    # Deleting needs DELETE_GROUPS (scicatlive: archivemanager only): this test's admin gets it.
+    emu = emulator_factory(flavour=flavour, delete_groups="admin,archivemanager")
+    client = make_client(emu)
     pid = emu.add_dataset(sourceFolder="/data/find-me")
     assert [d["pid"] for d in client.find_datasets({"sourceFolder": "/data/find-me"})] == [pid]
     template = {k: v for k, v in client.get_dataset(pid).items() if k in _CREATE_KEYS}
@@ -121,7 +124,10 @@ def test_origdatablocks_can_be_listed_and_created(emu, client):
     assert len(client.list_origdatablocks(pid)) == 2
 
 
-def test_datablocks_can_be_created_listed_and_deleted(emu, client):
+def test_datablocks_can_be_created_listed_and_deleted(emulator_factory, flavour, make_client):
+    # Deleting needs DELETE_GROUPS (scicatlive: archivemanager only): this test's admin gets it.
+    emu = emulator_factory(flavour=flavour, delete_groups="admin,archivemanager")
+    client = make_client(emu)
     pid = emu.add_dataset()
     created = client.create_datablock(pid, _datablock("/archive/one.tar"))
     listed = client.list_datablocks(pid)
