@@ -16,8 +16,10 @@ def reset_command(ctx: click.Context, pids: tuple[str, ...]) -> None:
     retrievable, archiveStatusMessage datasetCreated, return messages empty).
 
     OrigDatablocks are kept. Safe to repeat. The account needs the rights to delete
-    DataBlocks and update lifecycles (admin, or archivemanager where configured).
-    Exit code 1 if any dataset could not be reset.
+    DataBlocks and update lifecycles (admin, or archivemanager where configured). When
+    SciCat refuses to delete a DataBlock, the lifecycle is reset all the same and the
+    leftover blocks are named (with the setting that would allow it).
+    Exit code 1 if any dataset could not be reset completely.
 
     \b
     archiver reset PID.SAMPLE.PREFIX/1234 PID.SAMPLE.PREFIX/5678
@@ -30,7 +32,7 @@ def reset_command(ctx: click.Context, pids: tuple[str, ...]) -> None:
     with scicat_client(obj) as client:
         for pid in dict.fromkeys(pids):
             try:
-                removed = reset_dataset(client, pid)
+                cleanup = reset_dataset(client, pid)
             except NotFoundError:
                 click.echo(f"{pid}: no such dataset", err=True)
                 failed += 1
@@ -39,5 +41,9 @@ def reset_command(ctx: click.Context, pids: tuple[str, ...]) -> None:
                 click.echo(f"{pid}: not reset: {exc}", err=True)
                 failed += 1
                 continue
-            click.echo(f"{pid}: reset ({removed} DataBlock(s) removed)")
+            if cleanup.left:
+                click.echo(f"{pid}: lifecycle reset, but {cleanup.note()}", err=True)
+                failed += 1
+                continue
+            click.echo(f"{pid}: reset ({cleanup.removed} DataBlock(s) removed)")
     ctx.exit(1 if failed else 0)

@@ -15,7 +15,8 @@ from typing import Any
 from archiver.errors import PermanentSciCatError, PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
-from archiver.steps.datasets import find_dataset, remove_datablocks
+from archiver.steps.cleanup import refusal, remove_datablocks, with_note
+from archiver.steps.datasets import find_dataset
 from archiver.steps.marks import (
     ARCHIVE_FAILED,
     MISSING_FILES,
@@ -83,9 +84,9 @@ def add_datablocks(
             # user: the dataset's files are missing or unreadable; system: anything else
             kind = getattr(exc, "kind", "system")
             word = MISSING_FILES if kind == "user" else ARCHIVE_FAILED
-            remove_datablocks(client, pid)
-            _set(client, pid, ctx, word, str(exc), error=kind)
-            dlog.error("dataset not archived (%s): %s", word, exc)
+            message = with_note(str(exc), remove_datablocks(client, pid))
+            _set(client, pid, ctx, word, message, error=kind)
+            dlog.error("dataset not archived (%s): %s", word, message)
             continue
         dlog.info("%d DataBlock(s) in place (%d new)", total, created)
 
@@ -158,8 +159,8 @@ def outcome(
         return DatasetOutcome(pid, "system", ARCHIVE_FAILED, message)
     if state is not None:
         reason = f"left in {state!r} by an interrupted step"
-        abandon(client, dataset, ctx, reason, log)
-        return DatasetOutcome(pid, "system", ARCHIVE_FAILED, reason)
+        written = abandon(client, dataset, ctx, reason, log)
+        return DatasetOutcome(pid, "system", ARCHIVE_FAILED, written or reason)
     return DatasetOutcome(
         pid,
         "user",
@@ -171,15 +172,23 @@ def outcome(
 
 def abandon(
     client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
-) -> bool:
-    """If this job left the dataset ``started``, remove its DataBlocks and mark it failed."""
+) -> str | None:
+    """If this job left the dataset ``started``, remove its DataBlocks (best effort) and mark
+    it failed; return the message written (naming what could not be cleaned up), else None.
+
+    A refused lifecycle update is not raised either: the returned message says so, and the
+    job's final status names it.
+    """
     if archive_state(dataset, ctx.job_id) != STARTED:
-        return False
+        return None
     pid = str(dataset["pid"])
-    remove_datablocks(client, pid)
-    _set(client, pid, ctx, ARCHIVE_FAILED, reason, error="system")
-    log.error("archive failed: %s", reason)
-    return True
+    message = with_note(reason, remove_datablocks(client, pid))
+    try:
+        _set(client, pid, ctx, ARCHIVE_FAILED, message, error="system")
+    except PermanentSciCatError as exc:
+        message += f"; dataset {pid} left {STARTED!r}: {refusal('lifecycle', exc)}"
+    log.error("archive failed: %s", message)
+    return message
 
 
 def _set(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.errors import ArchiverError, NotFoundError, SciCatError
+from archiver.errors import ArchiverError, NotFoundError, PermanentSciCatError, SciCatError
 from archiver.plan import JobContext
 from archiver.scicat.base import FINISHED_FAILED, IN_PROGRESS, SciCatClient
 from archiver.steps import archive, reset, retrieve
+from archiver.steps.cleanup import refusal
 from archiver.steps.datasets import find_dataset
 from archiver.steps.marks import JobLog
 from archiver.steps.outcome import DatasetOutcome, job_status, status_line
@@ -79,7 +80,10 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
     """The chain failed for good: no dataset stays ``started``; the job ends unsuccessful.
 
     Datasets this job already finished keep their state; datasets it had started are marked
-    failed (their DataBlocks removed for an archive). Safe to run more than once.
+    failed (their DataBlocks removed for an archive). Clean-up is best effort: what SciCat
+    refuses (a DELETE, a read, a lifecycle update) is named, with the setting that would
+    allow it, in the dataset's return message, the job's ``jobResultObject.errors`` and its
+    ``statusMessage``; the job gets its final status all the same. Safe to run more than once.
     """
     try:
         job = client.get_job(ctx.job_id)
@@ -89,17 +93,36 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
     step = STEP_MODULES.get(ctx.type, retrieve)
     errors = []
     for pid in ctx.pids:
-        dataset = find_dataset(client, pid)
-        if dataset is not None and step.abandon(client, dataset, ctx, reason, log.for_dataset(pid)):
-            errors.append(
-                {"pid": pid, "code": step.SYSTEM_FAILURE, "kind": "system", "message": reason}
-            )
+        dlog = log.for_dataset(pid)
+        try:
+            dataset = find_dataset(client, pid)
+        except PermanentSciCatError as exc:
+            message = f"{reason}; dataset {pid} not cleaned up: {refusal('read dataset', exc)}"
+            dlog.error("%s", message)
+            errors.append(_error(pid, step.SYSTEM_FAILURE, message))
+            continue
+        written = None if dataset is None else step.abandon(client, dataset, ctx, reason, dlog)
+        if written is not None:
+            errors.append(_error(pid, step.SYSTEM_FAILURE, written))
     if job.finished:
         log.info("job already %s; failure not written over it", job.status)
         return
-    message = f"failed: {reason}"[:500]
-    client.update_job(ctx.job_id, FINISHED_FAILED, message, result={"errors": errors})
+    message = f"failed: {reason}"
+    leftovers = [
+        e["message"].removeprefix(reason).removeprefix("; ")
+        for e in errors
+        if e["message"] != reason
+    ]
+    if leftovers:
+        message += f"; not cleaned up: {leftovers[0]}"
+        if len(leftovers) > 1:
+            message += f" (and {len(leftovers) - 1} more, see jobResultObject.errors)"
+    client.update_job(ctx.job_id, FINISHED_FAILED, message[:500], result={"errors": errors})
     log.error("job %s: %s", FINISHED_FAILED, message)
+
+
+def _error(pid: str, code: str, message: str) -> dict[str, str]:
+    return {"pid": pid, "code": code, "kind": "system", "message": message}
 
 
 def _outcomes(

@@ -14,8 +14,8 @@ from typing import Any
 from archiver.errors import NotFoundError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
-from archiver.steps.datasets import remove_datablocks
-from archiver.steps.marks import DATASET_CREATED, JobLog, lifecycle
+from archiver.steps.cleanup import Cleanup, remove_datablocks
+from archiver.steps.marks import DATASET_CREATED, JOB_KEY, JobLog, lifecycle
 from archiver.steps.outcome import DatasetOutcome
 from archiver.storage.base import Storage
 
@@ -41,15 +41,23 @@ def is_reset(dataset: Mapping[str, Any]) -> bool:
     return all(life.get(key) == value for key, value in RESET_LIFECYCLE.items())
 
 
-def reset_dataset(client: SciCatClient, pid: str) -> int:
-    """Delete the dataset's DataBlocks and reset its lifecycle; return how many blocks went.
+def reset_dataset(client: SciCatClient, pid: str, job_id: str | None = None) -> Cleanup:
+    """Delete the dataset's DataBlocks (best effort) and reset its lifecycle.
 
-    Raises :class:`~archiver.errors.NotFoundError` when the dataset does not exist.
+    The lifecycle is reset even when SciCat refuses to delete a DataBlock; the leftovers and
+    why are then written into ``archiveReturnMessage.message`` (with ``job_id`` when a job
+    does the reset) and returned in the :class:`Cleanup`. Raises
+    :class:`~archiver.errors.NotFoundError` when the dataset does not exist.
     """
-    removed = remove_datablocks(client, pid)
-    if not is_reset(client.get_dataset(pid)):
-        client.update_lifecycle(pid, RESET_LIFECYCLE)
-    return removed
+    cleanup = remove_datablocks(client, pid)
+    wanted = dict(RESET_LIFECYCLE)
+    if cleanup.left:
+        note = {"message": f"reset; {cleanup.note()}"[:1000], "error": "system"}
+        wanted["archiveReturnMessage"] = {**({JOB_KEY: job_id} if job_id else {}), **note}
+    life = lifecycle(client.get_dataset(pid))
+    if any(life.get(key) != value for key, value in wanted.items()):
+        client.update_lifecycle(pid, wanted)
+    return cleanup
 
 
 def datasets_reset(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
@@ -57,11 +65,14 @@ def datasets_reset(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
     for pid in ctx.pids:
         dlog = log.for_dataset(pid)
         try:
-            removed = reset_dataset(client, pid)
+            cleanup = reset_dataset(client, pid, ctx.job_id)
         except NotFoundError:
             dlog.warning("dataset does not exist; reported as a user error")
             continue
-        dlog.info("dataset reset (%d DataBlock(s) removed)", removed)
+        if cleanup.left:
+            dlog.error("lifecycle reset, but: %s", cleanup.note())
+        else:
+            dlog.info("dataset reset (%d DataBlock(s) removed)", cleanup.removed)
 
 
 def outcome(
@@ -73,21 +84,33 @@ def outcome(
 ) -> DatasetOutcome:
     """A dataset is done when its lifecycle is reset and it has no DataBlocks left."""
     pid = str(dataset["pid"])
-    left = len(client.list_datablocks(pid))
-    if is_reset(dataset) and left == 0:
-        return DatasetOutcome(pid, summary={"pid": pid, "archivable": True})
     life = lifecycle(dataset)
+    note = life.get("archiveReturnMessage") or {}
+    if is_reset(dataset):
+        return DatasetOutcome(pid, summary={"pid": pid, "archivable": True})
+    if _reset_but_for_note(life) and note.get(JOB_KEY) == ctx.job_id:
+        return DatasetOutcome(
+            pid, "system", SYSTEM_FAILURE, f"lifecycle reset, {note.get('message', '')}"
+        )
     return DatasetOutcome(
         pid,
         "system",
         SYSTEM_FAILURE,
-        f"not reset: {left} DataBlock(s) left, archivable={life.get('archivable')}, "
+        f"not reset: archivable={life.get('archivable')}, "
         f"archiveStatusMessage={life.get('archiveStatusMessage')!r}",
+    )
+
+
+def _reset_but_for_note(life: Mapping[str, Any]) -> bool:
+    return all(
+        life.get(key) == value
+        for key, value in RESET_LIFECYCLE.items()
+        if key != "archiveReturnMessage"
     )
 
 
 def abandon(
     client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
-) -> bool:
+) -> str | None:
     """A failed reset leaves nothing to undo (every step of it is a goal state)."""
-    return False
+    return None

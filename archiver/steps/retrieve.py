@@ -13,6 +13,7 @@ from typing import Any
 from archiver.errors import PermanentSciCatError, PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
+from archiver.steps.cleanup import refusal
 from archiver.steps.datasets import find_dataset
 from archiver.steps.marks import (
     RETRIEVE_FAILED,
@@ -119,8 +120,8 @@ def outcome(
         return DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(returned.get("message", "")))
     if state is not None:
         reason = f"left in {state!r} by an interrupted step"
-        abandon(client, dataset, ctx, reason, log)
-        return DatasetOutcome(pid, "system", RETRIEVE_FAILED, reason)
+        written = abandon(client, dataset, ctx, reason, log)
+        return DatasetOutcome(pid, "system", RETRIEVE_FAILED, written or reason)
     return DatasetOutcome(
         pid, "user", "notRetrievable", f"not retrievable (retrievable={life.get('retrievable')})"
     )
@@ -128,13 +129,19 @@ def outcome(
 
 def abandon(
     client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
-) -> bool:
-    """If this job left the dataset ``started``, mark the retrieval failed."""
+) -> str | None:
+    """If this job left the dataset ``started``, mark the retrieval failed; return the
+    message written (or why it could not be written), else None."""
     if retrieve_state(dataset, ctx.job_id) != STARTED:
-        return False
-    _fail(client, str(dataset["pid"]), ctx, reason, "system")
-    log.error("retrieval failed: %s", reason)
-    return True
+        return None
+    pid = str(dataset["pid"])
+    message = reason
+    try:
+        _fail(client, pid, ctx, reason, "system")
+    except PermanentSciCatError as exc:
+        message += f"; dataset {pid} left {STARTED!r}: {refusal('lifecycle', exc)}"
+    log.error("retrieval failed: %s", message)
+    return message
 
 
 def _fail(client: SciCatClient, pid: str, ctx: JobContext, message: str, error: str) -> None:
