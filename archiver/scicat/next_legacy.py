@@ -56,7 +56,7 @@ class NextLegacyClient(TransportClient):
     def _job_doc(self, path: str, job_id: str) -> Any:
         """GET a job; backend-next answers an unknown id with 400 "Invalid job id.", not 404."""
         try:
-            return self.http.call("GET", path, "get job")
+            return self.http.call("GET", path, "get job", expect=dict)
         except PermanentSciCatError as exc:
             if exc.status != 400 or "invalid job id" not in exc.message.lower():
                 raise
@@ -68,7 +68,8 @@ class NextLegacyClient(TransportClient):
         body: dict[str, Any] = {"jobStatusMessage": status}
         if result is not None:
             body["jobResultObject"] = dict(result)
-        self.http.call("PATCH", f"{API}/Jobs/{segment(job_id)}", "update job", json_body=body)
+        path = f"{API}/Jobs/{segment(job_id)}"
+        self._write_job("PATCH", path, body, job_id, status, result)
 
     def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}
