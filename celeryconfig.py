@@ -7,15 +7,23 @@ build the same configuration for other settings with :func:`from_settings`.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.settings import Settings, load_settings
 
-#: 0 + 1 + 2 + 3 + 4 + 16 x 5 s = 90 s of retrying before a publish gives up.
+#: 0 + 1 + 2 + 3 + 4 + 16 x 5 s = 90 s of retrying before a publish gives up (the least).
 PUBLISH_RETRY_POLICY = {"max_retries": 20, "interval_start": 0, "interval_step": 1,
                         "interval_max": 5}  # fmt: skip
+
+
+def publish_retry_policy(window: float) -> dict[str, Any]:
+    """Publishes retry through a broker outage for about ``window`` seconds (at least 90 s):
+    the broker's share of the time budget every transient error gets (ARCHIVER_RETRY_WINDOW)."""
+    tries = max(PUBLISH_RETRY_POLICY["max_retries"], 4 + math.ceil(max(window - 10, 0) / 5))
+    return {**PUBLISH_RETRY_POLICY, "max_retries": tries}
 
 
 def from_settings(settings: Settings) -> dict[str, Any]:
@@ -28,10 +36,11 @@ def from_settings(settings: Settings) -> dict[str, Any]:
         # the bridge acknowledges a job message only after its chain is safely queued.
         "broker_transport_options": {"confirm_publish": True},
         # A publish that meets a broker restart (the bridge queueing a chain, a step queueing
-        # the next step) keeps retrying for about 90 s, reconnecting each time, instead of
-        # Celery's default 3 quick tries: giving up there drops the rest of a chain whose
-        # previous step is already acknowledged (tests/faults/test_broker_restart.py).
-        "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
+        # the next step) keeps retrying for ARCHIVER_RETRY_WINDOW seconds (at least 90),
+        # reconnecting each time, instead of Celery's default 3 quick tries: giving up there
+        # drops the rest of a chain whose previous step is already acknowledged
+        # (tests/faults/test_broker_restart.py).
+        "task_publish_retry_policy": publish_retry_policy(settings.retry_window),
         # JSON only: job contexts are small dicts; never unpickle what arrives on a queue.
         "task_serializer": "json",
         "result_serializer": "json",

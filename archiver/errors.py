@@ -63,9 +63,29 @@ class SciCatError(ArchiverError):
 
 
 class TransientSciCatError(SciCatError):
-    """Connection error, timeout, 429 or 5xx: the same call may succeed later."""
+    """Connection error, timeout, 429 or 5xx: the same call may succeed later.
+
+    ``outcome_unknown`` is true for a write that may have been applied although no answer
+    came back (read timeout, connection dropped after sending, gateway timeout): re-read
+    before repeating it.
+    """
 
     transient = True
+
+    def __init__(
+        self,
+        operation: str,
+        message: str,
+        status: int | None = None,
+        body: str = "",
+        outcome_unknown: bool = False,
+    ):
+        self.outcome_unknown = outcome_unknown
+        super().__init__(operation, message, status, body)
+
+    def __reduce__(self) -> tuple:
+        args = (self.operation, self.message, self.status, self.body, self.outcome_unknown)
+        return (self.__class__, args)
 
 
 class PermanentSciCatError(SciCatError):

@@ -154,8 +154,9 @@ TABLE: tuple[Setting, ...] = (
     Setting(
         "max_retries",
         "ARCHIVER_MAX_RETRIES",
-        "retries of a step on transient errors before the job fails",
-        8,
+        "deprecated (use ARCHIVER_RETRY_WINDOW): if set, a step also gives up after this many "
+        "retries",
+        None,
         _parse_int,
     ),
     Setting(
@@ -278,6 +279,21 @@ TABLE: tuple[Setting, ...] = (
         "INFO",
         lambda v: _choice(("debug", "info", "warning", "error"))(v).upper(),
     ),
+    Setting(
+        "retry_window",
+        "ARCHIVER_RETRY_WINDOW",
+        "seconds a step retries transient errors (SciCat or broker down, refused login) "
+        "before the job fails",
+        3600.0,
+        _parse_float,
+    ),
+    Setting(
+        "fail_retry_window",
+        "ARCHIVER_FAIL_RETRY_WINDOW",
+        "seconds the failure path (archiver.job.fail) waits for SciCat to record a failure",
+        7 * 24 * 3600.0,
+        _parse_float,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
@@ -301,7 +317,7 @@ class Settings:
     job_routing_key: str = "jobqueue"
     quarantine_queue: str = "archiver.quarantine"
     task_queue: str = "archiver.tasks"
-    max_retries: int = 8
+    max_retries: int | None = None
     retry_backoff_max: int = 300
     storage: str = "mock"
     block_max_bytes: int = 50 * 1024**3
@@ -319,6 +335,8 @@ class Settings:
     poll_interval: float = 10.0
     result_backend: str | None = None
     log_level: str = "INFO"
+    retry_window: float = 3600.0
+    fail_retry_window: float = 7 * 24 * 3600.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

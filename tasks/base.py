@@ -1,34 +1,39 @@
 """The base class of every pipeline step: retries, logging with the job id, chain stop.
 
-A step retries only on *transient* errors (SciCat unreachable, timeout, 429, 5xx; a busy
-storage), with exponential backoff and full jitter, up to ``ARCHIVER_MAX_RETRIES`` times and
-at most ``ARCHIVER_RETRY_BACKOFF_MAX`` seconds apart. Anything else fails the step at once;
-the chain's errback then records the failure in SciCat. ``ChainStop`` ends the chain quietly
-(the job is finished or another run owns it).
+A step retries only on *transient* errors (SciCat unreachable, timeout, 429, 5xx, an answer
+that is not JSON; a busy storage; a login SciCat refuses, while the operator fixes the
+secret). The budget is time, not a count (:mod:`archiver.retry`): ``ARCHIVER_RETRY_WINDOW``
+seconds since the step's first transient failure (``ARCHIVER_FAIL_RETRY_WINDOW`` for the
+failure path), capped exponential backoff with equal jitter, at most
+``ARCHIVER_RETRY_BACKOFF_MAX`` seconds apart. The moment of the first failure travels with
+the retried task in a message header. Anything else fails the step at once; the chain's
+errback then records the failure in SciCat. ``ChainStop`` ends the chain quietly (the job is
+finished or another run owns it).
 """
 
 from __future__ import annotations
 
-import random
+import time
 from typing import Any
 
 from celery import Task
 from celery.exceptions import Ignore
 
 from archiver import runtime
-from archiver.errors import TransientSciCatError, TransientStorageError
-from archiver.plan import JobContext
+from archiver.errors import AuthError, TransientSciCatError, TransientStorageError
+from archiver.plan import FAIL_TASK, JobContext
+from archiver.retry import backoff, decide, is_login_refused
 from archiver.scicat import SciCatClient
+from archiver.settings import Settings
 from archiver.steps.job import ChainStop
 from archiver.steps.marks import JobLog, job_log
 from archiver.storage import Storage
 
 TRANSIENT = (TransientSciCatError, TransientStorageError)
+#: Message header carrying the epoch time of a step's first transient failure.
+SINCE_HEADER = "archiver_retry_since"
 
-
-def backoff(retries: int, cap: float) -> float:
-    """Seconds to wait before retry number ``retries + 1``: full jitter under 2**retries."""
-    return random.uniform(0, min(cap, 2.0**retries))
+__all__ = ["SINCE_HEADER", "TRANSIENT", "StepTask", "backoff"]
 
 
 class StepTask(Task):
@@ -36,7 +41,11 @@ class StepTask(Task):
 
     abstract = True
     typing = False
-    #: Retries allowed for this task (``None``: the ``ARCHIVER_MAX_RETRIES`` setting).
+    #: Celery's own count limit is off (its ``retry(max_retries=None)`` means "the task's
+    #: default of 3"); :mod:`archiver.retry` decides.
+    max_retries = None
+    #: Count cap on top of the time budget (``None``: ``ARCHIVER_MAX_RETRIES``, if set).
+    #: Ignored by the failure path, which only the time budget bounds.
     retries_allowed: int | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,24 +57,66 @@ class StepTask(Task):
             log.info("chain stopped: %s", exc)
             raise Ignore() from None
         except TRANSIENT as exc:
-            settings = runtime.settings()
-            allowed = (
-                self.retries_allowed if self.retries_allowed is not None else (settings.max_retries)
-            )
-            if self.request.retries >= allowed:
-                log.error("giving up after %d retries: %s", self.request.retries, exc)
+            raise self._retry_or_give_up(exc, log) from None
+        except AuthError as exc:
+            if not is_login_refused(exc):
                 raise
-            delay = backoff(self.request.retries, settings.retry_backoff_max)
-            log.warning(
-                "transient error, retry %d/%d in %.1fs: %s",
-                self.request.retries + 1,
-                allowed,
-                delay,
+            log.error(
+                "SciCat refused the archiver's login: check ARCHIVER_SCICAT_USER and "
+                "ARCHIVER_SCICAT_PASSWORD (a restart reads them again); retrying: %s",
                 exc,
             )
-            raise self.retry(
-                exc=exc, countdown=delay, max_retries=allowed, argsrepr=self.request.argsrepr
-            ) from None
+            raise self._retry_or_give_up(exc, log) from None
+
+    def window(self, settings: Settings) -> float:
+        """Seconds this task retries transient errors for."""
+        return settings.fail_retry_window if self.name == FAIL_TASK else settings.retry_window
+
+    def _first_failure(self) -> float | None:
+        headers = self.request.headers or {}
+        value = headers.get(SINCE_HEADER, getattr(self.request, SINCE_HEADER, None))
+        return float(value) if isinstance(value, int | float) else None
+
+    def _retry_or_give_up(self, exc: Exception, log: JobLog) -> BaseException:
+        """The retry to raise, or ``exc`` itself once the time budget is spent."""
+        settings = runtime.settings()
+        now = time.time()
+        since = self._first_failure() or now
+        count_cap = (
+            self.retries_allowed if self.retries_allowed is not None else settings.max_retries
+        )
+        if self.name == FAIL_TASK or is_login_refused(exc):
+            count_cap = None  # the failure path and a refused login: time alone bounds them
+        verdict = decide(
+            retries=self.request.retries,
+            elapsed=now - since,
+            window=self.window(settings),
+            cap=settings.retry_backoff_max,
+            max_retries=count_cap,
+        )
+        if verdict.delay is None:
+            log.error(
+                "giving up after %d retries, %s: %s", self.request.retries, verdict.reason, exc
+            )
+            return exc
+        log.warning(
+            "transient error, retry %d in %.1fs (%s): %s",
+            self.request.retries + 1,
+            verdict.delay,
+            verdict.reason,
+            exc,
+        )
+        headers = {**(self.request.headers or {}), SINCE_HEADER: since}
+        try:
+            self.retry(
+                exc=exc,
+                countdown=verdict.delay,
+                argsrepr=self.request.argsrepr,
+                headers=headers,
+            )
+        except BaseException as retry:  # Celery's Retry, or the publish failing
+            return retry
+        raise AssertionError("Task.retry returned")  # pragma: no cover - it always raises
 
     # helpers for the task bodies --------------------------------------------------------
     @staticmethod

@@ -1,9 +1,17 @@
-"""What every adapter shares: one HTTP transport, the default job e-mail, login and close."""
+"""What every adapter shares: one HTTP transport, the default job e-mail, login and close,
+and the job write that is re-read, not repeated, when its outcome is unknown."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from archiver.errors import TransientSciCatError
 from archiver.scicat.base import SciCatClient
 from archiver.scicat.http import HttpTransport
+
+log = logging.getLogger(__name__)
 
 #: ``emailJobInitiator`` of v3 jobs created without a contact e-mail (v3 requires one).
 DEFAULT_EMAIL = "scicat-archiver@example.org"
@@ -31,3 +39,25 @@ class TransportClient(SciCatClient):
 
     def close(self) -> None:
         self.http.close()
+
+    def _write_job(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any],
+        job_id: str,
+        status: str,
+        result: Mapping[str, Any] | None,
+    ) -> None:
+        """Send a job update. When no answer came back (the outcome is unknown), read the
+        job: if it already shows the status (and result) written, the write landed and is
+        not repeated; otherwise the transient error goes to the caller's retry."""
+        try:
+            self.http.call(method, path, "update job", json_body=dict(body))
+        except TransientSciCatError as exc:
+            if not exc.outcome_unknown:
+                raise
+            job = self.get_job(job_id)
+            if job.status != status or (result is not None and dict(job.result) != dict(result)):
+                raise
+            log.info("[job %r] update job: no answer, but SciCat shows it applied", job_id)

@@ -6,7 +6,12 @@ Every call of every adapter goes through :meth:`HttpTransport.call`. It
 - logs in lazily on the first call, renews the token shortly before it expires (from the
   login answer's ``expires_in``/``ttl`` or the JWT ``exp`` claim) and, on a 401, renews once
   and repeats the call;
-- turns every outcome that is not a 2xx into an :mod:`archiver.errors` class;
+- turns every outcome that is not a 2xx into an :mod:`archiver.errors` class, and a 2xx that
+  is not JSON (a reverse proxy's maintenance page) or not of the expected JSON type into a
+  transient error, never into a string the caller takes for an answer;
+- flags a write whose outcome is unknown (read timeout, connection dropped after sending,
+  504) with ``outcome_unknown=True``, so the caller re-reads before repeating it;
+- encodes ids as data: every path segment is percent-encoded, ``.`` and ``..`` included;
 - scrubs tokens and passwords from every error text and from urllib3's debug log lines.
 
 Proxy (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and CA bundle
@@ -27,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from archiver.errors import (
     AuthError,
@@ -42,9 +48,26 @@ log = logging.getLogger(__name__)
 BODY_LIMIT = 500
 
 
+#: Methods whose effect is lost with the answer: their outcome can be unknown.
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def segment(value: str) -> str:
-    """URL-encode one path segment; pids contain ``/``, which must become ``%2F``."""
-    return quote(str(value), safe="")
+    """URL-encode one path segment; pids contain ``/``, which must become ``%2F``.
+
+    ``.`` and ``..`` are dot segments that clients and servers remove (``/jobs/..`` would be
+    ``/``): as whole segments, their dots are encoded too (``%2E``).
+    """
+    text = quote(str(value), safe="")
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return text
+
+
+def describe_type(value: Any) -> str:
+    """``"a JSON list"``, ``"a JSON string"``: for error messages about an answer's shape."""
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
+    return f"a JSON {names.get(type(value), 'number')}"
 
 
 def server_message(text: str) -> str:
@@ -72,6 +95,24 @@ def classify(operation: str, status: int | None, message: str, body: str = "") -
     else:
         kind = PermanentSciCatError
     return kind(operation, message, status, body[:BODY_LIMIT])
+
+
+def connection_failure(exc: requests.ConnectionError) -> tuple[str, bool]:
+    """A short reason for a failed connection, and whether the request may have been sent.
+
+    A refused or unresolvable connection never sent anything; a connection dropped while
+    waiting for the answer ("Connection aborted", a reset) may have delivered the request.
+    """
+    reason = exc.args[0] if exc.args else exc
+    cause = getattr(reason, "reason", None) or reason  # urllib3's MaxRetryError wraps it
+    if isinstance(cause, urllib3.exceptions.ProtocolError) or "aborted" in str(cause).lower():
+        return "connection dropped before the answer", True
+    text = str(cause)
+    if isinstance(cause, urllib3.exceptions.NameResolutionError) or "resolve" in text.lower():
+        return "host name not found", False
+    if "refused" in text.lower():
+        return "connection refused", False
+    return f"cannot connect ({type(cause).__name__})", False
 
 
 def pin_environment(session: requests.Session, root: str) -> None:
@@ -169,8 +210,9 @@ class HttpTransport:
         if response.status_code in (400, 401, 403):
             raise AuthError(
                 "login",
-                f"SciCat refused the login of user {self._username!r}: "
-                f"{self.scrub(server_message(response.text))}",
+                f"SciCat refused the login of user {self._username!r} "
+                f"({self.scrub(server_message(response.text))[:120]}): "
+                "check ARCHIVER_SCICAT_USER and ARCHIVER_SCICAT_PASSWORD",
                 response.status_code,
                 self.scrub(response.text[:BODY_LIMIT]),
             )
@@ -223,15 +265,28 @@ class HttpTransport:
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        expect: type | None = None,
     ) -> Any:
-        """Send one authenticated request; return the decoded JSON answer (``None`` if empty)."""
+        """Send one authenticated request; return the decoded JSON answer (``None`` if empty).
+
+        ``expect`` (``dict`` or ``list``): the JSON type the answer must have; any other
+        answer is a :class:`TransientSciCatError` (a proxy or a backend in trouble).
+        """
         token = self._token()
         response = self._send(method, path, operation, json_body, params, headers, token)
         if response.status_code == 401:
             self._renew_after_401(token, operation)
             token = self._token()
             response = self._send(method, path, operation, json_body, params, headers, token)
-        return self._decode(response, operation)
+        answer = self._decode(response, operation, write=method.upper() in WRITES)
+        if expect is not None and not isinstance(answer, expect):
+            raise TransientSciCatError(
+                operation,
+                f"SciCat answered {method} {path} with {describe_type(answer)}, "
+                f"not a JSON {'object' if expect is dict else 'list'}",
+                response.status_code,
+            )
+        return answer
 
     def probe(self, method: str, path: str, operation: str) -> int:
         """An unauthenticated request whose status is all we want; errors only when no answer."""
@@ -257,28 +312,55 @@ class HttpTransport:
             else:
                 head["Authorization"] = f"Bearer {token}"
         failure: str | None = None
+        sent = False  # the request may have reached SciCat
         try:
             return self.session.request(
                 method, self.root + path, params=query or None, json=json_body,
                 headers=head, timeout=self.timeout,
             )  # fmt: skip
-        except requests.Timeout as exc:
-            failure = f"no answer within {self.timeout:g} s ({type(exc).__name__})"
+        except requests.ConnectTimeout:
+            failure = f"no connection within {self.timeout:g} s"
+        except requests.Timeout:
+            failure, sent = f"no answer within {self.timeout:g} s", True
+        except requests.ConnectionError as exc:
+            failure, sent = connection_failure(exc)
         except requests.RequestException as exc:
-            failure = f"{type(exc).__name__}: {exc}"
+            failure = type(exc).__name__
         # Raised outside the except block so that no chained exception keeps the raw URL.
-        raise TransientSciCatError(operation, self.scrub(f"{method} {path}: {failure}"))
+        # One short line: what failed, where (no credentials), and the setting to check.
+        unknown = sent and method.upper() in WRITES
+        where = f"{self.root}{path.split('?', 1)[0]}"
+        hint = "is SciCat up and ARCHIVER_SCICAT_URL right?"
+        if unknown:
+            hint = "it may have been applied: re-read before repeating it"
+        raise TransientSciCatError(
+            operation, self.scrub(f"{method} {where}: {failure}; {hint}"), outcome_unknown=unknown
+        )
 
-    def _decode(self, response: requests.Response, operation: str) -> Any:
-        if 200 <= response.status_code < 300:
+    def _decode(self, response: requests.Response, operation: str, write: bool = False) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
             if not response.content:
                 return None
             try:
                 return response.json()
             except ValueError:
-                return response.text
+                kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+                raise TransientSciCatError(
+                    operation,
+                    f"SciCat answered {status} with {kind}, not JSON: a proxy in front of SciCat?",
+                    status,
+                    self.scrub(response.text[:BODY_LIMIT]),
+                ) from None
+            except RecursionError:
+                raise TransientSciCatError(
+                    operation, f"SciCat answered {status} with JSON nested too deeply", status
+                ) from None
         text = self.scrub(response.text)
-        raise classify(operation, response.status_code, server_message(text), text)
+        error = classify(operation, status, server_message(text), text)
+        if write and status == 504 and isinstance(error, TransientSciCatError):
+            error.outcome_unknown = True  # a gateway gave up waiting: SciCat may have done it
+        raise error
 
     def close(self) -> None:
         self.session.close()

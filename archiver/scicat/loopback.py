@@ -37,7 +37,8 @@ class LoopBackClient(TransportClient):
 
     # -- jobs ----------------------------------------------------------------------------
     def get_job(self, job_id: str) -> Job:
-        return job_from_v3(self.http.call("GET", f"{API}/Jobs/{segment(job_id)}", "get job"))
+        path = f"{API}/Jobs/{segment(job_id)}"
+        return job_from_v3(self.http.call("GET", path, "get job", expect=dict))
 
     def update_job(
         self, job_id: str, status: str, message: str, result: Mapping[str, Any] | None = None
@@ -45,7 +46,8 @@ class LoopBackClient(TransportClient):
         body: dict[str, Any] = {"jobStatusMessage": status}
         if result is not None:
             body["jobResultObject"] = dict(result)
-        self.http.call("PUT", f"{API}/Jobs/{segment(job_id)}", "update job", json_body=body)
+        path = f"{API}/Jobs/{segment(job_id)}"
+        self._write_job("PUT", path, body, job_id, status, result)
 
     def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}

@@ -55,7 +55,8 @@ class NextClient(NextLegacyClient):
         }
         if result is not None:
             body["jobResultObject"] = dict(result)
-        self.http.call("PATCH", f"{JOBS}/{segment(job_id)}", "update job", json_body=body)
+        path = f"{JOBS}/{segment(job_id)}"
+        self._write_job("PATCH", path, body, job_id, status, result)
 
     def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
         where: dict[str, Any] = {"statusCode": status}

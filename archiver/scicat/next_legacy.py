@@ -95,7 +95,7 @@ class NextLegacyClient(TransportClient):
     def _job_doc(self, path: str, job_id: str) -> Any:
         """GET a job; backend-next answers an unknown id with 400 "Invalid job id.", not 404."""
         try:
-            return self._jobs_call("GET", path, "get job")
+            return self._jobs_call("GET", path, "get job", expect=dict)
         except JobApiRefused:
             raise
         except PermanentSciCatError as exc:
@@ -110,7 +110,14 @@ class NextLegacyClient(TransportClient):
         if result is not None:
             body["jobResultObject"] = dict(result)
         path = f"{API}/Jobs/{segment(job_id)}"
-        self._jobs_call("PATCH", path, "update job", json_body=body)
+        try:
+            self._write_job("PATCH", path, body, job_id, status, result)
+        except JobApiRefused:
+            raise
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            raise refused_job_api(exc, "PATCH", f"{API}/Jobs") from None
 
     def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}
