@@ -33,6 +33,7 @@ from archiver.setting_values import (
     _parse_paths,
     _parse_positive_int,
     _parse_str,
+    masked,
     normalise_scicat_url,
 )
 
@@ -352,11 +353,7 @@ class Settings:
     @property
     def broker_display(self) -> str:
         """The broker URL safe to print: the password is replaced by ``***``."""
-        parts = urllib.parse.urlsplit(self.broker)
-        if parts.password is None:
-            return self.broker
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        return str(masked(self.broker))
 
 
 def _quote(text: str) -> str:

@@ -17,6 +17,7 @@ import click
 
 from archiver.cli.context import CLIContext
 from archiver.errors import ArchiverError, ConfigError
+from archiver.setting_values import masked
 from archiver.settings import TABLE
 
 #: Exit code for configuration errors (sysexits EX_CONFIG).
@@ -107,7 +108,7 @@ def config_command(obj: CLIContext, markdown: bool) -> None:
         return
     settings = obj.settings
     for setting in TABLE:
-        value = getattr(settings, setting.name)
+        value = masked(getattr(settings, setting.name))
         if setting.secret and value:
             value = "***"
         click.echo(f"{setting.env}={'' if value is None else value}")
