@@ -138,6 +138,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
             raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
         return text
 
+    parse.choices = choices  # type: ignore[attr-defined]
     return parse
 
 
@@ -176,3 +177,40 @@ def _parse_broker(value: str) -> str:
     if "/" in text or " " in text:
         raise ValueError(f"must be a host name (optionally host:port) or a URL, got {text!r}")
     return text
+
+
+def _level_choice(value: str) -> str:
+    """A log level, any case -> upper case."""
+    return _choice(LEVEL_CHOICES)(value).upper()
+
+
+LEVEL_CHOICES = ("debug", "info", "warning", "error")
+
+#: What ``--help`` shows for each kind of value (choices show their list).
+METAVARS: dict[Callable[[str], object], str] = {
+    _parse_str: "TEXT",
+    _parse_int: "INTEGER",
+    _parse_positive_int: "INTEGER",
+    _parse_float: "NUMBER",
+    _parse_bool: "BOOLEAN",
+    _parse_path_map: "PREFIX=PREFIX;...",
+    _parse_paths: "FOLDER;...",
+    _parse_folder: "FOLDER",
+    normalise_scicat_url: "URL",
+    _parse_broker: "HOST|URL",
+}
+
+
+def choices_of(parse: Callable[[str], object]) -> tuple[str, ...]:
+    """The values a choice parser accepts (empty for any other parser)."""
+    if parse is _level_choice:
+        return LEVEL_CHOICES
+    return getattr(parse, "choices", ())
+
+
+def metavar(parse: Callable[[str], object]) -> str:
+    """How ``--help`` names the value of a flag parsed by ``parse``."""
+    choices = choices_of(parse)
+    if choices:
+        return "[" + "|".join(choices) + "]"
+    return METAVARS.get(parse, "TEXT")

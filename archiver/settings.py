@@ -24,6 +24,7 @@ from archiver.setting_values import (
     CHECKSUM_CHOICES,
     STORAGE_CHOICES,
     _choice,
+    _level_choice,
     _parse_bool,
     _parse_broker,
     _parse_float,
@@ -277,7 +278,7 @@ TABLE: tuple[Setting, ...] = (
         "ARCHIVER_LOG_LEVEL",
         "DEBUG, INFO, WARNING or ERROR",
         "INFO",
-        lambda v: _choice(("debug", "info", "warning", "error"))(v).upper(),
+        _level_choice,
     ),
 )
 
