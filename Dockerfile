@@ -8,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# An unprivileged user with a fixed uid/gid (volumes can be prepared for it).
+# An unprivileged user with a fixed uid/gid 10001. The archive and retrieve folders below
+# belong to it, so a named volume mounted there starts owned by it (Docker copies the
+# folder's owner into an empty named volume); a bind mount must be chown'ed to 10001.
 RUN groupadd --system --gid 10001 archiver \
  && useradd --system --uid 10001 --gid archiver --create-home --home-dir /home/archiver \
         --shell /usr/sbin/nologin archiver
@@ -19,14 +21,14 @@ COPY archiver ./archiver
 COPY tasks ./tasks
 RUN pip install ".[redis]" \
  && rm -rf build *.egg-info \
- && mkdir -p /var/lib/archiver/rabbitmq \
+ && mkdir -p /var/lib/archiver/rabbitmq /var/lib/archiver/archive /var/lib/archiver/retrieve \
  && chown -R archiver:archiver /var/lib/archiver
 
 USER archiver
 WORKDIR /home/archiver
 
 # Broker reachable, SciCat reachable, login accepted. Containers that never call SciCat
-# (Flower) override it with `archiver health --skip-scicat`.
+# (the bridge, Flower) override it with `archiver health --skip-scicat`.
 HEALTHCHECK --interval=30s --timeout=30s --start-period=30s --retries=3 \
     CMD ["archiver", "health"]
 

@@ -81,6 +81,14 @@ def running_pipeline(settings: Settings) -> Iterator[Any]:
 
     runtime.configure(settings)
     app.conf.update(celeryconfig.from_settings(settings))
+    # No monitoring events and no remote control: they would declare Celery's exchanges
+    # (celeryev, celery.pidbox, reply.celery.pidbox), shared by every Celery program on the
+    # virtual host and so not the demo's to delete afterwards.
+    app.conf.update(
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        worker_enable_remote_control=False,
+    )
     app.__dict__.pop("amqp", None)  # forget queues of an earlier configuration
     bridge = Bridge(app, settings)
     thread = threading.Thread(target=bridge.run, name="bridge", daemon=True)
@@ -124,6 +132,8 @@ def example_folders(scratch: Path) -> list[Path]:
 
 
 def cleanup_queues(settings: Settings) -> None:
+    """Delete what the demo declared on the broker: its queues and its exchanges (the job
+    exchange and the task queue's exchange of the same name)."""
     with kombu.Connection(settings.broker, connect_timeout=2) as conn:
         channel = conn.channel()
         for name in (settings.job_queue, settings.task_queue, settings.quarantine_queue):
@@ -131,10 +141,11 @@ def cleanup_queues(settings: Settings) -> None:
                 channel.queue_delete(name)
             except Exception:  # noqa: BLE001 - not declared: nothing to delete
                 channel = conn.channel()
-        try:
-            channel.exchange_delete(settings.job_exchange)
-        except Exception:  # noqa: BLE001
-            pass
+        for name in (settings.job_exchange, settings.task_queue):
+            try:
+                channel.exchange_delete(name)
+            except Exception:  # noqa: BLE001 - not declared: nothing to delete
+                channel = conn.channel()
 
 
 def run_demo(base: Settings, echo: Echo, pause: float = 0.5, timeout: float = 120.0) -> int:

@@ -58,11 +58,20 @@ def tell_story(client: SciCatClient, folders: list[Path], echo: Echo, timeout: f
 
 def summary(client: SciCatClient, pids: list[str], echo: Echo) -> None:
     echo("4. Summary (what SciCat now holds)")
-    echo(f"   {'dataset':<52} {'archive status':<22} {'retrieve status':<18} blocks")
+    rows = [("dataset", "archive status", "retrieve status", "blocks")]
     for pid in pids:
         life = client.get_dataset(pid).get("datasetlifecycle") or {}
         blocks = client.list_datablocks(pid)
-        echo(
-            f"   {pid:<52} {life.get('archiveStatusMessage', ''):<22} "
-            f"{life.get('retrieveStatusMessage', ''):<18} {len(blocks)}"
-        )
+        archived = str(life.get("archiveStatusMessage") or "")
+        retrieved = str(life.get("retrieveStatusMessage") or "")
+        rows.append((pid, archived, retrieved, str(len(blocks))))
+    for line in aligned(rows):
+        echo(f"   {line}")
+
+
+def aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """The rows as text columns, each as wide as its longest cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]

@@ -1,8 +1,11 @@
-"""How setting values are written: one parser per kind of value, and the choices.
+"""How setting values are written: one parser per kind of value, the choices, and how a
+value is shown without its secrets.
 
 Each parser takes the raw text of an environment variable or CLI flag and returns the
 parsed value, or raises ``ValueError`` with a message that reads after the variable's name
-("ARCHIVER_MAX_RETRIES must be an integer, got 'x'").
+("ARCHIVER_MAX_RETRIES must be an integer, got 'x'"). :func:`masked` is what ``archiver
+config`` prints for a value: passwords inside URLs (``amqp://user:pw@host``,
+``redis://:pw@host``, ``?password=pw``) become ``***``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,52 @@ from collections.abc import Callable
 API_CHOICES = ("auto", "loopback", "next-legacy", "next")
 STORAGE_CHOICES = ("mock", "filesystem")
 CHECKSUM_CHOICES = ("sha256", "sha512", "sha1", "md5", "blake2b")
+
+
+#: Query parameters of a URL whose value is a secret (``redis://host/0?password=x``).
+SECRET_QUERY_KEYS = ("password", "passwd", "pass", "pw", "secret", "token", "key")
+
+
+def masked(value: object) -> object:
+    """``value`` safe to print: every URL in it has its password (and secret query
+    parameters) replaced by ``***``; other values are returned as they are."""
+    if isinstance(value, str) and "://" in value:
+        return _masked_url(value)
+    if isinstance(value, tuple):
+        return tuple(masked(item) for item in value)
+    return value
+
+
+def _masked_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = _split_authority(rest)
+    userinfo, at, hostinfo = authority.rpartition("@")
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        authority = f"{user}:***@{hostinfo}" if colon else f"{userinfo}@{hostinfo}"
+    path, question, query = tail.partition("?")
+    if question:
+        items = []
+        for item in query.split("&"):
+            name, equals, _value = item.partition("=")
+            secret = equals and name.lower() in SECRET_QUERY_KEYS
+            items.append(f"{name}=***" if secret else item)
+        tail = f"{path}?{'&'.join(items)}"
+    return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
+def _split_authority(rest: str) -> tuple[str, str, str]:
+    """``user:pw@host:1/path?q`` -> ``("user:pw@host:1", "/", "path?q")``. A password may
+    hold an unquoted '/', so the authority ends at the first '/' or '?' after the last '@'
+    before the query."""
+    at = rest.rfind("@", 0, rest.find("?") if "?" in rest else len(rest))
+    ends = [i for i in (rest.find("/", at + 1), rest.find("?", at + 1)) if i >= 0]
+    if not ends:
+        return rest, "", ""
+    cut = min(ends)
+    if rest[cut] == "?":
+        return rest[:cut], "", rest[cut:]
+    return rest[:cut], "/", rest[cut + 1 :]
 
 
 def _parse_str(value: str) -> str:
@@ -89,6 +138,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
             raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
         return text
 
+    parse.choices = choices  # type: ignore[attr-defined]
     return parse
 
 
@@ -127,3 +177,40 @@ def _parse_broker(value: str) -> str:
     if "/" in text or " " in text:
         raise ValueError(f"must be a host name (optionally host:port) or a URL, got {text!r}")
     return text
+
+
+def _level_choice(value: str) -> str:
+    """A log level, any case -> upper case."""
+    return _choice(LEVEL_CHOICES)(value).upper()
+
+
+LEVEL_CHOICES = ("debug", "info", "warning", "error")
+
+#: What ``--help`` shows for each kind of value (choices show their list).
+METAVARS: dict[Callable[[str], object], str] = {
+    _parse_str: "TEXT",
+    _parse_int: "INTEGER",
+    _parse_positive_int: "INTEGER",
+    _parse_float: "NUMBER",
+    _parse_bool: "BOOLEAN",
+    _parse_path_map: "PREFIX=PREFIX;...",
+    _parse_paths: "FOLDER;...",
+    _parse_folder: "FOLDER",
+    normalise_scicat_url: "URL",
+    _parse_broker: "HOST|URL",
+}
+
+
+def choices_of(parse: Callable[[str], object]) -> tuple[str, ...]:
+    """The values a choice parser accepts (empty for any other parser)."""
+    if parse is _level_choice:
+        return LEVEL_CHOICES
+    return getattr(parse, "choices", ())
+
+
+def metavar(parse: Callable[[str], object]) -> str:
+    """How ``--help`` names the value of a flag parsed by ``parse``."""
+    choices = choices_of(parse)
+    if choices:
+        return "[" + "|".join(choices) + "]"
+    return METAVARS.get(parse, "TEXT")

@@ -24,6 +24,7 @@ from archiver.setting_values import (
     CHECKSUM_CHOICES,
     STORAGE_CHOICES,
     _choice,
+    _level_choice,
     _parse_bool,
     _parse_broker,
     _parse_float,
@@ -33,6 +34,7 @@ from archiver.setting_values import (
     _parse_paths,
     _parse_positive_int,
     _parse_str,
+    masked,
     normalise_scicat_url,
 )
 
@@ -277,7 +279,7 @@ TABLE: tuple[Setting, ...] = (
         "ARCHIVER_LOG_LEVEL",
         "DEBUG, INFO, WARNING or ERROR",
         "INFO",
-        lambda v: _choice(("debug", "info", "warning", "error"))(v).upper(),
+        _level_choice,
     ),
     Setting(
         "retry_window",
@@ -370,11 +372,7 @@ class Settings:
     @property
     def broker_display(self) -> str:
         """The broker URL safe to print: the password is replaced by ``***``."""
-        parts = urllib.parse.urlsplit(self.broker)
-        if parts.password is None:
-            return self.broker
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        return str(masked(self.broker))
 
 
 def _quote(text: str) -> str:

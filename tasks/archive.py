@@ -30,7 +30,7 @@ def long_step(task: StepTask, ctx: JobContext, body: Callable[[], None]) -> None
 
     def emit(meta: dict[str, Any]) -> None:
         task.update_state(state="PROGRESS", meta=meta)
-        task.send_event("task-progress", **meta)
+        task.send_event("task-progress", retry=False, **meta)  # a lost event is no loss
 
     reporter = JobProgress(task.client(ctx), ctx.job_id, emit)
     try:

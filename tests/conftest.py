@@ -46,10 +46,11 @@ def unique_names(broker_url: str) -> Iterator[dict[str, str]]:
                 channel.queue_delete(names[key])
             except Exception:  # noqa: BLE001 - queue may not exist
                 channel = conn.channel()
-        try:
-            channel.exchange_delete(names["exchange"])
-        except Exception:  # noqa: BLE001
-            pass
+        for key in ("exchange", "task_queue"):  # Celery names a queue's exchange like it
+            try:
+                channel.exchange_delete(names[key])
+            except Exception:  # noqa: BLE001 - exchange may not exist
+                channel = conn.channel()
 
 
 @pytest.fixture

@@ -28,14 +28,37 @@ def test_demo_runs_on_the_configured_rabbitmq_and_cleans_up(broker_url):
     queue = next(
         line.split()[-1] for line in done.stdout.splitlines() if "bridge consuming" in line
     )
-    with kombu.Connection(broker_url) as conn:  # the demo's queue was deleted
+    tag = queue.split(".")[2]  # archiver.demo.<tag>.jobs
+    assert not declared(broker_url, "queue", queue)
+    # its exchanges too: the job exchange and the task queue's exchange of the same name
+    for exchange in (f"archiver.demo.{tag}", f"archiver.demo.{tag}.tasks"):
+        assert not declared(broker_url, "exchange", exchange), exchange
+    assert_summary_aligned(done.stdout)
+
+
+def declared(broker_url: str, kind: str, name: str) -> bool:
+    with kombu.Connection(broker_url) as conn:
         channel = conn.channel()
         try:
-            channel.queue_declare(queue, passive=True)
-            declared = True
+            if kind == "queue":
+                channel.queue_declare(name, passive=True)
+            else:
+                channel.exchange_declare(name, "direct", passive=True)
+            return True
         except Exception:  # noqa: BLE001 - NOT_FOUND: deleted, as it should be
-            declared = False
-    assert not declared
+            return False
+
+
+def assert_summary_aligned(stdout: str) -> None:
+    lines = stdout.splitlines()
+    start = lines.index("4. Summary (what SciCat now holds)") + 1
+    header, rows = lines[start], [line for line in lines[start + 1 :] if "PID" in line][:3]
+    assert rows, stdout
+    for title, value in (("archive status", "datasetOnArchiveDisk"), ("blocks", "1")):
+        for row in rows:
+            column = header.index(title)
+            assert row[column:].startswith(value), f"{title!r} misaligned:\n{header}\n{row}"
+            assert row[column - 1] == " " and row[column - 2] == " "
 
 
 def test_demo_runs_without_rabbitmq_on_an_embedded_broker():

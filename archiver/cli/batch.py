@@ -11,6 +11,12 @@ from archiver.cli.context import CLIContext
 from archiver.cli.ingest import ingest_options, options_from
 
 
+def progress_line(number: int, total: int, row: Any) -> str:
+    """``[2/3] b-broken: failed (keywords must be a list)`` for a finished folder."""
+    detail = row.reason or " ".join(x for x in (row.pid, row.job_id and f"job {row.job_id}") if x)
+    return f"[{number}/{total}] {row.folder}: {row.status}" + (f" ({detail})" if detail else "")
+
+
 @click.command("batch")
 @click.argument("parent", type=click.Path(exists=True, file_okay=False))
 @ingest_options
@@ -28,7 +34,8 @@ def batch_command(
     for it in SciCat (the running pipeline then archives it).
 
     One failing folder never stops the batch. A table of ingested, skipped and failed
-    folders (with reasons) ends the run; the exit code is 1 if any folder failed.
+    folders (with reasons) ends the run; the exit code is 1 if any folder failed. Progress
+    goes to stderr: a bar on a terminal, otherwise one line per finished folder.
 
     \b
     archiver batch --skip-existing /data/incoming
@@ -47,9 +54,15 @@ def batch_command(
     report = BatchReport()
     with scicat_client(obj) as client:
         rows = run_batch(client, folders, options_from(flags), storage, contact_email)
-        with click.progressbar(length=len(folders), label="datasets", file=sys.stderr) as bar:
-            for row in rows:
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(folders), label="datasets", file=sys.stderr) as bar:
+                for row in rows:
+                    report.rows.append(row)
+                    bar.update(1)
+        else:  # a log file or a pipe: one plain line per folder, as it finishes
+            click.echo(f"datasets: {len(folders)} folder(s) under {parent}", err=True)
+            for number, row in enumerate(rows, 1):
                 report.rows.append(row)
-                bar.update(1)
+                click.echo(progress_line(number, len(folders), row), err=True)
     click.echo(report.table())
     ctx.exit(1 if report.failed else 0)

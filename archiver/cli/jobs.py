@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -110,16 +112,37 @@ def create_command(
     help="seconds between polls",
 )  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(min=0), help="give up after this many seconds")
+@click.option(
+    "--quiet-after", type=click.FloatRange(min=1), default=60.0, show_default=True,
+    help="print the status and the time since the last change after this many quiet seconds",
+)  # fmt: skip
+@click.option(
+    "--retries/--no-retries", default=True, show_default=True,
+    help="show retries of the job's steps (Celery task events on the broker)",
+)  # fmt: skip
 @click.pass_context
-def watch_command(ctx: click.Context, job_id: str, interval: float, timeout: float | None) -> None:
+def watch_command(
+    ctx: click.Context,
+    job_id: str,
+    interval: float,
+    timeout: float | None,
+    quiet_after: float,
+    retries: bool,
+) -> None:
     """Follow a job until it finishes, printing each change of its status and of its
-    datasets' lifecycles. Exit code 0 only for finishedSuccessful (124: timeout)."""
+    datasets' lifecycles, every retry of one of its steps (SciCat never hears of those:
+    they come from the workers' task events on the broker) and, when nothing changed for
+    --quiet-after seconds, the status and how long it has stood. Exit code 0 only for
+    finishedSuccessful (124: timeout)."""
     from archiver.watch import WatchTimeout, watch_job
 
     status = None
-    with scicat_client(ctx.obj) as client:
+    with scicat_client(ctx.obj) as client, step_retries(ctx.obj, job_id, retries) as seen:
         try:
-            for event in watch_job(client, job_id, interval, timeout):
+            events = watch_job(
+                client, job_id, interval, timeout, retries=seen, quiet_after=quiet_after
+            )
+            for event in events:
                 click.echo(str(event))
                 if event.kind == "job" and event.field == "status":
                     status = str(event.new)
@@ -128,3 +151,32 @@ def watch_command(ctx: click.Context, job_id: str, interval: float, timeout: flo
             ctx.exit(EXIT_TIMEOUT)
     click.echo(f"job {job_id} finished: {status}", err=True)
     ctx.exit(0 if status == FINISHED_OK else 1)
+
+
+@contextlib.contextmanager
+def step_retries(
+    obj: CLIContext, job_id: str, wanted: bool
+) -> Iterator[Callable[[], list[str]] | None]:
+    """The retries of the job's steps as the broker's task events show them; ``None``
+    (with one warning line) when not wanted or the broker does not answer."""
+    if not wanted:
+        yield None
+        return
+    from archiver.watch_events import StepRetries
+
+    listener = StepRetries(obj.settings.broker, job_id)
+    try:
+        listener.start()
+    except Exception as exc:  # noqa: BLE001 - the watch goes on without retries
+        click.echo(
+            f"archiver: retries not shown: no task events from the broker at "
+            f"{obj.settings.broker_display} ({exc})",
+            err=True,
+        )
+        listener.close()
+        yield None
+        return
+    try:
+        yield listener.take
+    finally:
+        listener.close()

@@ -3,6 +3,8 @@
 Every subcommand receives a :class:`CLIContext` (``ctx.obj``) that builds the settings once
 from the environment and the global flags. An :class:`~archiver.errors.ArchiverError`
 anywhere ends the command with one readable line and a non-zero exit code, no traceback.
+Each global flag is typed like its setting (``--max-retries INTEGER``) and checked by the
+setting's own parser; a global flag given after the command gets a hint where it goes.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 import click
 
+from archiver import __version__
 from archiver.cli.context import CLIContext
 from archiver.errors import ArchiverError, ConfigError
-from archiver.settings import TABLE
+from archiver.setting_values import masked, metavar
+from archiver.settings import TABLE, Setting
 
 #: Exit code for configuration errors (sysexits EX_CONFIG).
 EXIT_CONFIG = 78
@@ -37,13 +41,58 @@ def _read_secret_file(path: str | None, option: str) -> str | None:
     return text
 
 
+class SettingType(click.ParamType):
+    """A global flag's value, parsed by its setting's parser (the same checks and messages
+    as for the environment variable)."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        self.name = metavar(setting.parse)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            return self.setting.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def _global_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for setting in reversed(TABLE):
         if setting.flag:
             func = click.option(
-                setting.option, setting.name, default=None, help=f"{setting.help} [{setting.env}]"
+                setting.option,
+                setting.name,
+                default=None,
+                type=SettingType(setting),
+                help=f"{setting.help} [{setting.env}]",
             )(func)
     return func
+
+
+#: Flags of the group itself (given before the command).
+GLOBAL_FLAGS = frozenset(
+    [s.option for s in TABLE if s.flag] + ["--scicat-password-file", "--scicat-token-file"]
+)
+
+
+def _misplaced_global(exc: click.NoSuchOption) -> click.UsageError | None:
+    """A usage error with the hint, when ``exc`` is a global flag given after a command."""
+    name = exc.option_name.split("=", 1)[0]
+    if name not in GLOBAL_FLAGS or exc.ctx is None:
+        return None
+    command = exc.ctx.command_path.split(" ", 1)[-1]
+    return click.UsageError(
+        f"{name} is a global option: global options go before the command, "
+        f"e.g. archiver {name} VALUE {command} ...",
+        ctx=exc.ctx,
+    )
 
 
 class ArchiverGroup(click.Group):
@@ -52,6 +101,8 @@ class ArchiverGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            raise _misplaced_global(exc) or exc from None
         except ConfigError as exc:
             click.echo(f"archiver: configuration error: {exc}", err=True)
             sys.exit(EXIT_CONFIG)
@@ -61,6 +112,7 @@ class ArchiverGroup(click.Group):
 
 
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="scicat-archiver")
 @_global_options
 @click.option(
     "--scicat-password-file",
@@ -107,7 +159,7 @@ def config_command(obj: CLIContext, markdown: bool) -> None:
         return
     settings = obj.settings
     for setting in TABLE:
-        value = getattr(settings, setting.name)
+        value = masked(getattr(settings, setting.name))
         if setting.secret and value:
             value = "***"
         click.echo(f"{setting.env}={'' if value is None else value}")

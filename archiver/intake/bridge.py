@@ -6,6 +6,11 @@ durable topic exchange), so neither side's declaration ever fails. Bodies come w
 content type and are parsed here. A message is acknowledged only after its chain was
 confirmed by the broker, after it was recognised as not new work, or after it was copied to
 the quarantine queue with the reason. If publishing fails it is returned to the queue.
+
+Losing the broker, or being refused by it, gives one log line per attempt (no traceback),
+with a growing pause between attempts. :meth:`Bridge.stop` (the CLI calls it on SIGTERM
+and Ctrl-C) ends the bridge within a second while it consumes; while it has no connection
+it ends the bridge at once, in the middle of a retry pause.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 from kombu.mixins import ConsumerMixin
 
+from archiver.intake.broker_login import is_refused, refusal_line
 from archiver.intake.handler import JobIntake, quarantine
 from archiver.settings import Settings
 
@@ -27,6 +33,12 @@ logger = logging.getLogger("archiver.bridge")
 PREFETCH = 10
 #: Pause before a message whose chain could not be published is returned to the queue.
 REQUEUE_PAUSE = 1.0
+#: First and longest pause, in seconds, between two attempts after a refused login.
+REFUSED_PAUSE = (2.0, 60.0)
+
+
+class BridgeStopped(Exception):
+    """Raised inside the bridge's thread to end it while it waits for the broker."""
 
 
 def job_queue(settings: Settings) -> Queue:
@@ -92,10 +104,39 @@ class Bridge(ConsumerMixin):
 
     def run(self, _tokens: int = 1, **kwargs: Any) -> None:
         """Consume until :attr:`should_stop`, reconnecting as needed; then let go."""
+        errors = self.connection.connection_errors + self.connection.channel_errors
+        refused_pause = REFUSED_PAUSE[0]
         try:
-            super().run(_tokens, **kwargs)
+            while not self.should_stop:
+                try:
+                    for _ in self.consume(limit=None, **kwargs):
+                        refused_pause = REFUSED_PAUSE[0]
+                except errors as exc:
+                    self.ready = False
+                    if self.should_stop:
+                        break
+                    if not is_refused(exc):
+                        logger.warning("connection to the broker lost (%s); reconnecting", exc)
+                        time.sleep(1.0)
+                        continue
+                    line = refusal_line(exc, self.settings.broker_display)
+                    logger.error("%s; retrying in %.0fs", line, refused_pause)
+                    time.sleep(refused_pause)
+                    refused_pause = min(refused_pause * 2, REFUSED_PAUSE[1])
+        except BridgeStopped:
+            pass
         finally:
+            self.ready = False
             self.handler.publish_connection.release()
+
+    def stop(self) -> None:
+        """Ask the bridge to stop. Called from a signal handler: while the bridge has no
+        connection (it waits to retry) or on a second call, raises :class:`BridgeStopped`
+        right away, which ends :meth:`run` from inside whatever pause it is in."""
+        again = self.should_stop
+        self.should_stop = True
+        if again or not self.ready:
+            raise BridgeStopped
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
         return [

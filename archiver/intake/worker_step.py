@@ -13,11 +13,14 @@ from typing import Any
 
 import click
 from celery import Celery, bootsteps
+from celery.utils.log import worker_logger
 from kombu import Consumer
 
 from archiver import runtime
 from archiver.intake.bridge import PREFETCH, MessageHandler, job_queue
+from archiver.intake.broker_login import RefusedLoginFilter
 from archiver.intake.handler import JobIntake
+from archiver.setting_values import masked
 
 
 class BridgeStep(bootsteps.ConsumerStep):
@@ -40,7 +43,9 @@ class BridgeStep(bootsteps.ConsumerStep):
 
 
 def install(app: Celery) -> None:
-    """Add the ``--with-bridge`` worker option and the step to ``app``."""
+    """Add the ``--with-bridge`` worker option and the step to ``app``, and make a refused
+    broker login end the worker with one line instead of Celery's traceback."""
+    worker_logger.addFilter(RefusedLoginFilter(lambda: str(masked(app.conf.broker_url))))
     app.user_options["worker"].add(
         click.Option(
             ["--with-bridge"],

@@ -32,14 +32,14 @@ def _is_route(status: int) -> bool:
 def _probe(probe: HttpTransport) -> tuple[str, str]:
     status = probe.probe("GET", "/api/v4/jobs", OPERATION)
     if status in (200, 401, 403):
-        return "next", f"GET /api/v4/jobs answered {status}"
+        return "next", "it has the /api/v4/jobs route"
     _is_route(status)
     status = probe.probe("POST", "/api/v3/auth/login", OPERATION)
     if _is_route(status):
-        return "next-legacy", f"no /api/v4/jobs; POST /api/v3/auth/login answered {status}"
+        return "next-legacy", "it has /api/v3/auth/login but no /api/v4/jobs"
     status = probe.probe("POST", "/api/v3/Users/login", OPERATION)
     if _is_route(status):
-        return "loopback", f"no /api/v3/auth/login; POST /api/v3/Users/login answered {status}"
+        return "loopback", "it has /api/v3/Users/login but no /api/v3/auth/login"
     raise ConfigError(
         "ARCHIVER_SCICAT_URL does not look like a SciCat backend (no /api/v4/jobs, "
         "/api/v3/auth/login or /api/v3/Users/login); check the URL or set ARCHIVER_SCICAT_API"
@@ -53,5 +53,5 @@ def detect_generation(root: str, timeout: float) -> str:
         found, why = _probe(probe)
     finally:
         probe.close()
-    log.info("SciCat at %s is generation %s (%s)", root, found, why)
+    log.info("SciCat at %s: using API generation %s (%s)", root, found, why)
     return found

@@ -9,9 +9,12 @@ seconds (and always when a dataset completes):
   backends with a ``statusMessage`` (backend-next >= 4.14) get it; v3 jobs have none.
 * ``emit(meta)``: the task sends a ``task-progress`` event, which Flower 2.2 shows as the
   task's state ``PROGRESS`` and its "Result" text (the last event's fields), and stores the
-  state for a result backend if one is configured.
+  state for a result backend if one is configured. ``meta`` has the keys ``dataset``,
+  ``done``, ``total`` and ``result``: never ``pid``, ``hostname``, ``clock`` or another
+  field Celery puts on every event itself (``send_event`` refuses a second value).
 
-A failing SciCat update is logged and ignored: progress never fails a step.
+A SciCat update that fails, or an event the broker does not take, is logged and ignored:
+progress never fails a step. Any other exception is a bug and reaches the step.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+
+from kombu.exceptions import OperationalError
 
 from archiver.errors import SciCatError
 from archiver.scicat.base import IN_PROGRESS, SciCatClient
@@ -71,7 +76,10 @@ class JobProgress:
         self.last = now
         text = progress_text(verb, pid, done, total)
         self.messages.append(text)
-        self.emit({"pid": pid, "done": done, "total": total, "result": text})
+        try:
+            self.emit({"dataset": pid, "done": done, "total": total, "result": text})
+        except (OperationalError, OSError) as exc:
+            logger.warning("[job %s] progress event not sent: %s", self.job_id, exc)
         if self.client.generation != "next":
             return
         try:

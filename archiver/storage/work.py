@@ -80,8 +80,11 @@ def out_of_time() -> bool:
 
 
 def report(verb: str, pid: str, done: int, total: int) -> None:
-    """Tell the current step's reporter how far the work on ``pid`` is (never raises)."""
+    """Tell the current step's reporter how far the work on ``pid`` is.
+
+    The reporter itself decides which failures progress may ignore (SciCat or the broker
+    unreachable); anything else is a bug and reaches the step.
+    """
     reporter = _current.get().reporter
     if reporter is not None:
-        with contextlib.suppress(Exception):
-            reporter(verb, pid, done, total)
+        reporter(verb, pid, done, total)

@@ -176,6 +176,7 @@ def test_no_password_anywhere_in_the_compose_files():
 def test_env_example_names_every_referenced_variable():
     example = set(env_file(ROOT / ".env.example"))
     optional = {"ARCHIVER_VERSION", "ARCHIVER_LOG_LEVEL", "FLOWER_PORT", "SCICAT_PORT"}
+    optional |= {"BIND_ADDRESS", "ARCHIVER_DATA_DIR"}
     optional |= {"PID_PREFIX", "SCICATLIVE_BE_VERSION", "SCICATLIVE_NETWORK"}
     for path in (COMPOSE, SCICATLIVE):
         used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", path.read_text(encoding="utf-8")))
@@ -200,13 +201,85 @@ def test_long_running_services_have_health_checks_and_restart(file, name, servic
 def test_archiver_health_checks(stack, overlay):
     for services in (stack, overlay):
         assert services["archiver-worker"]["healthcheck"]["test"] == ["CMD", "archiver", "health"]
-        assert services["archiver-bridge"]["healthcheck"]["test"] == ["CMD", "archiver", "health"]
-        assert services["flower"]["healthcheck"]["test"] == [
-            "CMD",
-            "archiver",
-            "health",
-            "--skip-scicat",
-        ]
+        # The bridge never calls SciCat: its health must not depend on SciCat being up.
+        skip = ["CMD", "archiver", "health", "--skip-scicat"]
+        assert services["archiver-bridge"]["healthcheck"]["test"] == skip
+        assert services["flower"]["healthcheck"]["test"] == skip
+
+
+# -- storage ---------------------------------------------------------------------------------
+def image_folders_owned_by_the_user() -> tuple[str, set[str]]:
+    """The image's user and the folders the Dockerfile creates and chowns to it."""
+    lines = dockerfile()
+    user = [line.split()[1] for line in lines if line.startswith("USER ")][-1]
+    folders: set[str] = set()
+    for line in lines:
+        if line.startswith("RUN ") and f"chown -R {user}:{user} /var/lib/archiver" in line:
+            for command in line.split("&&"):
+                if command.strip().startswith("mkdir -p"):
+                    folders |= set(command.split()[2:])
+    return user, folders
+
+
+def mounts_of(service: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """``target -> (source, mode)`` of a service's short-form volumes."""
+    found = {}
+    for volume in service.get("volumes") or ():
+        rest, mode = volume, "rw"
+        if volume.endswith((":ro", ":rw")):
+            rest, mode = volume[:-3], volume[-2:]
+        source, _, target = rest.rpartition(":")
+        found[target] = (source, mode)
+    return found
+
+
+@pytest.mark.parametrize("path", [COMPOSE, SCICATLIVE], ids=lambda p: p.name)
+def test_the_worker_archives_to_named_volumes_owned_by_the_image_user(path):
+    data = load(path)
+    worker = data["services"]["archiver-worker"]
+    env = environment(worker)
+    assert env["ARCHIVER_STORAGE"] == "filesystem"
+    mounts = mounts_of(worker)
+    _, folders = image_folders_owned_by_the_user()
+    for key in ("ARCHIVER_ARCHIVE_ROOT", "ARCHIVER_RETRIEVE_ROOT"):
+        root = env[key]
+        assert root in mounts, f"{path.name}: {key}={root} is not on a volume"
+        assert mounts[root][0] in data["volumes"], f"{path.name}: {root} is not a named volume"
+        assert root in folders, f"the Dockerfile must create {root} owned by the image's user"
+    local = dict(pair.split("=") for pair in env["ARCHIVER_SOURCE_PATH_MAP"].split(";"))
+    for folder in local.values():
+        assert folder in mounts, f"{path.name}: {folder} is not mounted"
+        assert mounts[folder][1] == "ro", f"{path.name}: the archiver never writes sources"
+    load_settings_from(env)
+
+
+def load_settings_from(env: dict[str, str]) -> None:
+    from archiver.settings import load_settings
+
+    storage = {k: v for k, v in env.items() if "$" not in v}
+    settings = load_settings(storage)
+    assert settings.storage == "filesystem" and settings.archive_root
+
+
+def test_the_image_user_has_a_fixed_uid():
+    user, folders = image_folders_owned_by_the_user()
+    assert user == "archiver" and "/var/lib/archiver/archive" in folders
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(rf"useradd .*--uid 10001 .*{user}", text.replace("\\\n", " "))
+
+
+# -- published ports --------------------------------------------------------------------------
+@pytest.mark.parametrize(("file", "name", "service"), all_services())
+def test_published_ports_are_on_loopback_unless_the_operator_says_otherwise(file, name, service):
+    for port in service.get("ports") or ():
+        port = str(port)
+        operator_choice = port.startswith("${BIND_ADDRESS:-127.0.0.1}:")
+        assert operator_choice or port.startswith("127.0.0.1:"), f"{file}:{name}: {port}"
+
+
+def test_flower_and_the_backend_are_published(stack, overlay):
+    for service in (stack["flower"], stack["backend"], overlay["flower"]):
+        assert [p for p in service["ports"] if p.startswith("${BIND_ADDRESS:-127.0.0.1}:")]
 
 
 @pytest.mark.parametrize(("file", "name", "service"), all_services())

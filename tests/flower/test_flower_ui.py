@@ -77,7 +77,7 @@ def flower(broker_url: str, tmp_path: Path) -> Iterator[str]:
     def ready() -> bool:
         assert proc.poll() is None, f"flower exited:\n{log.read_text()}"
         try:
-            answer = requests.get(url + "/healthcheck", timeout=1)
+            answer = requests.get(url + "/healthcheck", auth=AUTH, timeout=1)
         except requests.ConnectionError:
             return False
         # Flower logs "Connected to amqp://..." once its event receiver consumes.
@@ -133,9 +133,17 @@ def chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str
         )  # fmt: skip
 
 
-def test_flower_without_credentials_is_refused(flower):
-    assert requests.get(flower + "/tasks", timeout=5).status_code == 401
-    assert requests.get(flower + "/api/tasks", timeout=5).status_code == 401
+@pytest.mark.parametrize("path", ["/", "/tasks", "/api/tasks", "/metrics", "/healthcheck"])
+def test_flower_without_credentials_is_refused_on_every_path(flower, path):
+    assert requests.get(flower + path, timeout=5).status_code == 401
+    wrong = requests.get(flower + path, auth=(AUTH[0], "wrong"), timeout=5)
+    assert wrong.status_code == 401
+
+
+def test_flower_with_credentials_answers_metrics_and_healthcheck(flower):
+    assert requests.get(flower + "/healthcheck", auth=AUTH, timeout=5).text == "OK"
+    metrics = requests.get(flower + "/metrics", auth=AUTH, timeout=5)
+    assert metrics.status_code == 200 and "flower_" in metrics.text
 
 
 def test_flower_lists_the_steps_of_a_job_with_their_states(flower, pipeline_factory):

@@ -39,7 +39,7 @@ def test_progress_goes_to_the_job_message_and_the_event_at_most_every_interval()
         ("j1", "inProgress", "Archiving PID/1: 2.0 GB of 2.0 GB (100%)"),
     ]
     assert events[0] == {
-        "pid": "PID/1",
+        "dataset": "PID/1",
         "done": 1_200_000_000,
         "total": 2_000_000_000,
         "result": "Archiving PID/1: 1.2 GB of 2.0 GB (60%)",

@@ -126,3 +126,48 @@ def test_readme_carries_the_current_configuration_table():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme, "regenerate it with: archiver config --markdown"
+
+
+SECRET_FORMS = [
+    ({"ARCHIVER_BROKER_URL": "amqp://archiver:S3cr-et@rabbit:5672//"}, "S3cr-et"),
+    ({"ARCHIVER_BROKER_URL": "amqps://archiver:p%40ss%2Fw0rd@rabbit/vh"}, "p%40ss%2Fw0rd"),
+    ({"ARCHIVER_BROKER_URL": "amqp://archiver:raw/p@ss@rabbit//"}, "raw/p@ss"),
+    ({"RMQ_URL": "amqp://u:aliasPW@rabbit"}, "aliasPW"),
+    ({"ARCHIVER_BROKER_URL": "rabbit", "ARCHIVER_BROKER_PASSWORD": "envPW"}, "envPW"),
+    ({"RMQ_PW": "oldPW"}, "oldPW"),
+    ({"ARCHIVER_RESULT_BACKEND": "redis://:redisPW@redis:6379/0"}, "redisPW"),
+    ({"ARCHIVER_RESULT_BACKEND": "redis://default:redisPW2@redis/0"}, "redisPW2"),
+    ({"ARCHIVER_RESULT_BACKEND": "redis://redis:6379/0?password=queryPW"}, "queryPW"),
+    ({"ARCHIVER_RESULT_BACKEND": "db+postgresql://celery:pgPW@db/results"}, "pgPW"),
+    ({"ARCHIVER_SCICAT_PASSWORD": "sciPW"}, "sciPW"),
+    ({"SCI_PW": "oldSciPW"}, "oldSciPW"),
+    ({"ARCHIVER_SCICAT_TOKEN": "tokenValue"}, "tokenValue"),
+]
+
+
+@pytest.mark.parametrize(("env", "secret"), SECRET_FORMS)
+def test_config_output_never_shows_a_secret(env, secret):
+    from click.testing import CliRunner
+
+    from archiver.cli.main import cli
+
+    clean = {s.env: "" for s in TABLE} | {a: "" for s in TABLE for a in s.aliases}
+    result = CliRunner().invoke(cli, ["config"], env=clean | env)
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    assert "***" in result.output
+    assert secret not in load_settings(env).broker_display
+
+
+def test_config_keeps_the_parts_of_a_url_an_operator_needs():
+    from click.testing import CliRunner
+
+    from archiver.cli.main import cli
+
+    env = {
+        "ARCHIVER_BROKER_URL": "amqp://archiver:pw@rabbit:5672/vh",
+        "ARCHIVER_RESULT_BACKEND": "redis://:pw@redis:6379/0",
+    }
+    output = CliRunner().invoke(cli, ["config"], env=env).output
+    assert "ARCHIVER_BROKER_URL=amqp://archiver:***@rabbit:5672/vh" in output
+    assert "ARCHIVER_RESULT_BACKEND=redis://:***@redis:6379/0" in output
