@@ -14,7 +14,16 @@ import urllib.parse
 from collections.abc import Callable
 
 API_CHOICES = ("auto", "loopback", "next-legacy", "next")
-STORAGE_CHOICES = ("mock", "filesystem")
+STORAGE_CHOICES = ("mock", "filesystem", "s3", "routing")
+S3_STORAGE_CLASSES = (
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
 CHECKSUM_CHOICES = ("sha256", "sha512", "sha1", "md5", "blake2b")
 
 
@@ -128,6 +137,24 @@ def _parse_folder(value: str) -> str:
     text = value.strip()
     if not text.startswith("/"):
         raise ValueError(f"must be an absolute folder, got {text!r}")
+    return text
+
+
+def _parse_endpoint(value: str) -> str:
+    """An http(s) URL without credentials (S3 credentials come from the environment)."""
+    text = value.strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://s3.example.org, got {text!r}")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials; use AWS_ACCESS_KEY_ID or a file")
+    return text.rstrip("/")
+
+
+def _parse_storage_class(value: str) -> str:
+    text = value.strip().upper()
+    if text not in S3_STORAGE_CLASSES:
+        raise ValueError(f"must be one of {', '.join(S3_STORAGE_CLASSES)}; got {value!r}")
     return text
 
 

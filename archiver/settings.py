@@ -27,12 +27,14 @@ from archiver.setting_values import (
     _level_choice,
     _parse_bool,
     _parse_broker,
+    _parse_endpoint,
     _parse_float,
     _parse_folder,
     _parse_int,
     _parse_path_map,
     _parse_paths,
     _parse_positive_int,
+    _parse_storage_class,
     _parse_str,
     masked,
     normalise_scicat_url,
@@ -171,7 +173,8 @@ TABLE: tuple[Setting, ...] = (
     Setting(
         "storage",
         "ARCHIVER_STORAGE",
-        "storage backend: mock (moves no data) or filesystem (tars under ARCHIVER_ARCHIVE_ROOT)",
+        "storage backend: mock (moves no data), filesystem (tars under ARCHIVER_ARCHIVE_ROOT), "
+        "s3 (one object per DataBlock) or routing (per dataset, ARCHIVER_STORAGE_TABLE)",
         "mock",
         _choice(STORAGE_CHOICES),
     ),
@@ -296,6 +299,64 @@ TABLE: tuple[Setting, ...] = (
         7 * 24 * 3600.0,
         _parse_float,
     ),
+    Setting(
+        "s3_endpoint_url",
+        "ARCHIVER_S3_ENDPOINT_URL",
+        "s3 storage: endpoint URL of the S3-compatible service (empty: AWS); credentials come "
+        "from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE",
+        None,
+        _parse_endpoint,
+    ),
+    Setting("s3_bucket", "ARCHIVER_S3_BUCKET", "s3 storage: bucket the tars are written to"),
+    Setting(
+        "s3_prefix",
+        "ARCHIVER_S3_PREFIX",
+        "s3 storage: key prefix of every object, e.g. archive/ (keys: <prefix><pid>/block-N.tar)",
+        "",
+    ),
+    Setting(
+        "s3_storage_class",
+        "ARCHIVER_S3_STORAGE_CLASS",
+        "s3 storage: storage class of the tars, e.g. STANDARD, GLACIER or DEEP_ARCHIVE",
+        "STANDARD",
+        _parse_storage_class,
+    ),
+    Setting("s3_region", "ARCHIVER_S3_REGION", "s3 storage: region of the bucket", "us-east-1"),
+    Setting(
+        "s3_part_bytes",
+        "ARCHIVER_S3_PART_BYTES",
+        "s3 storage: bytes per multipart-upload part (at least 5 MiB; held in memory)",
+        64 * 1024**2,
+        _parse_positive_int,
+    ),
+    Setting(
+        "s3_restore_days",
+        "ARCHIVER_S3_RESTORE_DAYS",
+        "s3 storage: days a cold (GLACIER/DEEP_ARCHIVE) object stays restored for retrieval",
+        3,
+        _parse_positive_int,
+    ),
+    Setting(
+        "s3_restore_tier",
+        "ARCHIVER_S3_RESTORE_TIER",
+        "s3 storage: restore tier of cold objects: Standard, Bulk or Expedited",
+        "Standard",
+        lambda v: _choice(("standard", "bulk", "expedited"))(v).capitalize(),
+    ),
+    Setting(
+        "s3_restore_poll_seconds",
+        "ARCHIVER_S3_RESTORE_POLL_SECONDS",
+        "s3 storage: seconds between checks of a cold object's restore while a retrieve waits",
+        60.0,
+        _parse_float,
+    ),
+    Setting(
+        "storage_table",
+        "ARCHIVER_STORAGE_TABLE",
+        "routing storage: YAML/JSON file of storages by name and the default (docs/storage.md)",
+        None,
+        _parse_str,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
@@ -339,6 +400,16 @@ class Settings:
     log_level: str = "INFO"
     retry_window: float = 3600.0
     fail_retry_window: float = 7 * 24 * 3600.0
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_storage_class: str = "STANDARD"
+    s3_region: str = "us-east-1"
+    s3_part_bytes: int = 64 * 1024**2
+    s3_restore_days: int = 3
+    s3_restore_tier: str = "Standard"
+    s3_restore_poll_seconds: float = 60.0
+    storage_table: str | None = None
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -179,6 +179,9 @@ def _register() -> None:
     cli.add_command(batch.batch_command)
     cli.add_command(reset.reset_command)
     cli.add_command(selftest.selftest_command)
+    from archiver.cli.audit import audit_command
+
+    cli.add_command(audit_command)
 
 
 _register()

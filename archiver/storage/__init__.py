@@ -14,6 +14,8 @@ from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
 BACKENDS = {
     "mock": "archiver.storage.mock:MockStorage",
     "filesystem": "archiver.storage.filesystem:FilesystemStorage",
+    "s3": "archiver.storage.s3:S3Storage",
+    "routing": "archiver.storage.routing:RoutingStorage",
 }
 
 

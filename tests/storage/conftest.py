@@ -12,6 +12,7 @@ import pytest
 from pipeline.conftest import pipeline_factory  # noqa: F401 - re-exported fixture
 
 from archiver.settings import Settings
+from storage.s3_server import moto_server, s3_env, s3_settings  # noqa: F401 - S3 fixtures
 
 #: Tar size limit of the tests: ``big.bin`` is larger and gets a tar of its own.
 TAR_LIMIT = 200_000

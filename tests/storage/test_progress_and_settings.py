@@ -87,7 +87,7 @@ def test_filesystem_settings_come_from_the_environment():
         ("ARCHIVER_RETRIEVE_ALLOWED_ROOTS", "relative"),
         ("ARCHIVER_CHECKSUM", "crc32"),
         ("ARCHIVER_ARCHIVE_ROOT", "archive"),
-        ("ARCHIVER_STORAGE", "s3"),
+        ("ARCHIVER_STORAGE", "tape"),
     ],
 )
 def test_malformed_filesystem_settings_name_the_variable(name, value):

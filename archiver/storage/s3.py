@@ -1,0 +1,456 @@
+"""The ``s3`` storage: one tar object per DataBlock in an S3-compatible bucket.
+
+Object layout (see ``docs/storage.md``)::
+
+    s3://<ARCHIVER_S3_BUCKET>/<ARCHIVER_S3_PREFIX><pid, percent-encoded>/block-00000.tar
+                                                                       block-00000.tar.json
+
+``block-N.tar`` is the tar the filesystem backend would write, streamed with a multipart
+upload (:mod:`archiver.storage.s3_upload`) in ``ARCHIVER_S3_STORAGE_CLASS``; its DataBlock's
+``archiveId`` is its ``s3://`` URL and ``dataFileList`` has every file's checksum. After the
+upload the object's checksums (composite SHA-256 and multipart ETag) are compared with the
+ones computed while streaming. ``block-N.tar.json`` (always STANDARD, so it is readable
+without a restore) holds the DataBlock and the object's ETag and checksum: a repeated step
+finds a tar whose manifest matches the planned files and whose object still has that ETag and
+size, and keeps it (idempotent on redelivery); any other tar is uploaded again.
+
+Retrieval first makes sure every object of the dataset is readable: a GLACIER/DEEP_ARCHIVE
+object gets a restore request (``ARCHIVER_S3_RESTORE_DAYS``, ``ARCHIVER_S3_RESTORE_TIER``);
+while any restore is under way the step checks every ``ARCHIVER_S3_RESTORE_POLL_SECONDS``
+and, once its time budget is used, raises :class:`~archiver.storage.work.ContinueLater`, so
+it goes on in a new task run like the long steps do. Each object is then downloaded to a
+temporary file under the retrieve root's ``.archiver`` folder and restored with the
+filesystem backend's safe restore code (every file checked against the DataBlock), into
+``<ARCHIVER_RETRIEVE_ROOT>/<job id>/<pid>/`` or ``<destinationPath>/<pid>/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
+from archiver.settings import Settings
+from archiver.storage import sources, work
+from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.paths import allowed_destination, local_source, safe_name
+from archiver.storage.restore import restore_tar
+from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
+from archiver.storage.s3_upload import SourceChanged, Uploaded, upload_tar
+from archiver.storage.tarpack import CHUNK, Member
+
+#: Packing-format version written into every DataBlock (``version``).
+VERSION = "scicat-archiver-s3tar/1"
+#: Storage classes whose objects must be restored before they can be read.
+COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+MANIFEST_SUFFIX = ".json"
+
+
+def iso_time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_archive_id(archive_id: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``; anything else is a permanent error."""
+    if not archive_id.startswith("s3://") or "/" not in archive_id[5:]:
+        raise PermanentStorageError(f"DataBlock {archive_id} is not an s3:// object")
+    bucket, _, key = archive_id[5:].partition("/")
+    return bucket, key
+
+
+def restore_state(head: Mapping[str, Any]) -> str:
+    """``"ready"``, ``"cold"`` (needs a restore request) or ``"restoring"``."""
+    if str(head.get("StorageClass") or "STANDARD") not in COLD_CLASSES:
+        return "ready"
+    restore = str(head.get("Restore") or "")
+    if not restore:
+        return "cold"
+    return "restoring" if 'ongoing-request="true"' in restore else "ready"
+
+
+class S3Storage(Storage):
+    """Archive to tar objects in a bucket; retrieve into per-job folders."""
+
+    name = "s3"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.retrieve_root:
+            raise ConfigError(
+                "ARCHIVER_STORAGE=s3 needs ARCHIVER_RETRIEVE_ROOT (an absolute folder): "
+                "retrievals land there"
+            )
+        self.client = make_client(settings)
+        self.bucket = str(settings.s3_bucket)
+        prefix = settings.s3_prefix.strip("/")
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.storage_class = settings.s3_storage_class
+        self.part_bytes = settings.s3_part_bytes
+        self.restore_days = settings.s3_restore_days
+        self.restore_tier = settings.s3_restore_tier
+        self.poll_seconds = settings.s3_restore_poll_seconds
+        self.retrieve_root = os.path.realpath(settings.retrieve_root)
+        self.allowed_roots = (self.retrieve_root, *settings.retrieve_allowed_roots)
+        self.path_map = settings.source_path_map
+        self.alg = settings.checksum
+        self.max_bytes = settings.tar_max_bytes
+        self.max_files = settings.block_max_files
+
+    # -- naming ----------------------------------------------------------------------------
+    def key(self, pid: str, index: int) -> str:
+        return f"{self.prefix}{safe_name(pid)}/block-{index:05d}.tar"
+
+    def archive_id(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def _call(self, what: str, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except s3_failures() as exc:
+            raise storage_error(exc, what, self.bucket) from exc
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """The object's metadata (with its checksum), or ``None`` when it does not exist."""
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except s3_failures() as exc:
+            if is_missing(exc):
+                return None
+            raise storage_error(exc, f"reading s3://{self.bucket}/{key}", self.bucket) from exc
+
+    def read_manifest(self, key: str) -> dict[str, Any] | None:
+        """The manifest stored beside tar ``key``, or ``None`` if absent or unreadable."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key + MANIFEST_SUFFIX)
+            manifest = json.loads(answer["Body"].read())
+        except s3_failures() as exc:
+            if is_missing(exc):
+                return None
+            raise storage_error(exc, f"reading {key}{MANIFEST_SUFFIX}", self.bucket) from exc
+        except ValueError:
+            return None
+        return manifest if isinstance(manifest, dict) else None
+
+    # -- archive ---------------------------------------------------------------------------
+    def archive(
+        self, dataset: Mapping[str, Any], origdatablocks: Iterable[Mapping[str, Any]]
+    ) -> Iterator[ArchivedBlock]:
+        pid = str(dataset["pid"])
+        scicat_folder = str(dataset.get("sourceFolder") or "")
+        paths, problems = sources.listed_paths(origdatablocks, scicat_folder)
+        members, missing = sources.scan(local_source(scicat_folder, self.path_map), paths)
+        problems += missing
+        if problems:
+            raise work.UserStorageError(sources.describe_problems(problems))
+        blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
+        total = sum(m.size for m in members)
+        done = 0
+        for index, block in enumerate(blocks):
+            key = self.key(pid, index)
+            body = self._existing(key, block)
+            uploaded_now = body is None
+            if body is None:
+                body = self._upload(pid, key, block, done, total)
+            done += int(body["size"])
+            work.report("Archiving", pid, done, total)
+            yield ArchivedBlock(index, body)
+            if uploaded_now and index + 1 < len(blocks) and work.out_of_time():
+                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars uploaded")
+
+    def _existing(self, key: str, block: list[Member]) -> dict[str, Any] | None:
+        """The DataBlock of an uploaded, verified tar that matches ``block``."""
+        manifest = self.read_manifest(key)
+        if manifest is None:
+            return None
+        body = manifest.get("block")
+        if not isinstance(body, dict):
+            return None
+        listed = [(f.get("path"), f.get("size")) for f in body.get("dataFileList") or ()]
+        if listed != [(m.path, m.size) for m in block] or body.get("chkAlg") != self.alg:
+            return None
+        head = self.head(key)
+        if head is None or not self._matches(head, manifest.get("object") or {}):
+            return None
+        return body
+
+    @staticmethod
+    def _matches(head: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        """Does the object S3 describes carry the size and checksums we uploaded?"""
+        if int(head.get("ContentLength") or -1) != int(expected.get("size") or -2):
+            return False
+        reported = str(head.get("ChecksumSHA256") or "")
+        if reported:
+            # S3 writes a composite checksum as "<base64>-<parts>"; some services omit "-N"
+            if reported.split("-")[0] != expected.get("checksumSHA256"):
+                return False
+        return str(head.get("ETag") or "") == expected.get("etag")
+
+    def _upload(
+        self, pid: str, key: str, block: list[Member], done: int, total: int
+    ) -> dict[str, Any]:
+        progress = [done]
+
+        def packed(size: int) -> None:
+            progress[0] += size
+            work.report("Archiving", pid, progress[0], total)
+
+        self._abort_stale_uploads(key)
+        where = self.archive_id(key)
+        try:
+            uploaded = upload_tar(
+                self.client,
+                self.bucket,
+                key,
+                block,
+                self.alg,
+                self.part_bytes,
+                self.storage_class,
+                packed,
+            )
+        except (FileNotFoundError, PermissionError) as exc:
+            raise work.UserStorageError(f"1 file(s) cannot be archived: {exc}") from exc
+        except SourceChanged as exc:
+            raise TransientStorageError(f"uploading {where}: {exc}") from exc
+        except s3_failures() as exc:
+            raise storage_error(exc, f"uploading {where}", self.bucket) from exc
+        self._verify(key, uploaded)
+        files = [
+            {
+                "path": m.path,
+                "size": m.size,
+                "time": iso_time(m.mtime),
+                "chk": digest,
+                "uid": str(m.uid),
+                "gid": str(m.gid),
+                "perm": _perm(m),
+            }
+            for m, digest in zip(block, uploaded.sums, strict=True)
+        ]
+        body = {
+            "archiveId": where,
+            "size": sum(m.size for m in block),
+            "packedSize": uploaded.size,
+            "chkAlg": self.alg,
+            "version": VERSION,
+            "dataFileList": files,
+        }
+        manifest = {
+            "format": VERSION,
+            "object": {
+                "size": uploaded.size,
+                "etag": uploaded.etag,
+                "checksumSHA256": uploaded.checksum_sha256,
+                "parts": uploaded.parts,
+                "storageClass": self.storage_class,
+            },
+            "block": body,
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        self._call(
+            f"writing {where}{MANIFEST_SUFFIX}",
+            "put_object",
+            Bucket=self.bucket,
+            Key=key + MANIFEST_SUFFIX,
+            Body=text,
+            ContentType="application/json",
+        )
+        return body
+
+    def _verify(self, key: str, uploaded: Uploaded) -> None:
+        """Compare the object's own checksum and ETag with what was streamed."""
+        head = self.head(key)
+        expected = {
+            "size": uploaded.size,
+            "etag": uploaded.etag,
+            "checksumSHA256": uploaded.checksum_sha256,
+        }
+        if head is None or not self._matches(head, expected):
+            with contextlib.suppress(*s3_failures()):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            raise TransientStorageError(
+                f"{self.archive_id(key)}: the object's checksum differs from the uploaded "
+                "bytes; will upload again"
+            )
+
+    def _abort_stale_uploads(self, key: str) -> None:
+        """Abort unfinished multipart uploads of ``key`` (left by a killed worker)."""
+        answer = self._call(
+            f"listing uploads of {self.archive_id(key)}",
+            "list_multipart_uploads",
+            Bucket=self.bucket,
+            Prefix=key,
+        )
+        for upload in answer.get("Uploads") or ():
+            if upload.get("Key") == key:
+                with contextlib.suppress(*s3_failures()):
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=key, UploadId=upload["UploadId"]
+                    )
+
+    # -- retrieve --------------------------------------------------------------------------
+    def retrieve(
+        self,
+        dataset: Mapping[str, Any],
+        datablocks: Iterable[Mapping[str, Any]],
+        destination: str | None,
+    ) -> list[RetrievedBlock]:
+        pid = str(dataset["pid"])
+        job = safe_name(work.current().job_id or "no-job")
+        if destination:
+            base = allowed_destination(destination, self.allowed_roots)
+            if base is None:
+                raise work.UserStorageError(
+                    f"destination {destination!r} is not under an allowed retrieval root"
+                )
+            target = os.path.join(base, safe_name(pid))
+        else:
+            target = os.path.join(self.retrieve_root, job, safe_name(pid))
+        state = os.path.join(self.retrieve_root, ".archiver", job, safe_name(pid))
+        blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
+
+        def marker(block: Mapping[str, Any]) -> str:
+            digest = hashlib.sha256(str(block.get("archiveId")).encode()).hexdigest()[:24]
+            return os.path.join(state, digest)
+
+        todo = [b for b in blocks if not os.path.exists(marker(b))]
+        self._await_readable(pid, todo)
+        total = sum(int(b.get("size") or 0) for b in blocks)
+        done = 0
+        restored: list[RetrievedBlock] = []
+        for index, block in enumerate(blocks):
+            archive_id = str(block.get("archiveId"))
+            fresh = not os.path.exists(marker(block))
+            if fresh:
+                os.makedirs(state, exist_ok=True)
+                self._restore(archive_id, target, block, state)
+                with open(marker(block), "w", encoding="utf-8") as out:
+                    out.write(archive_id + "\n")
+            done += int(block.get("size") or 0)
+            work.report("Retrieving", pid, done, total)
+            restored.append(RetrievedBlock(archive_id, int(block.get("size") or 0), target, True))
+            if fresh and index + 1 < len(blocks) and work.out_of_time():
+                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
+        return restored
+
+    def forget_job(self, job_id: str) -> None:
+        """Remove the job's retrieval markers and temporary downloads."""
+        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
+
+    def _own_key(self, archive_id: str) -> str:
+        bucket, key = parse_archive_id(archive_id)
+        if bucket != self.bucket or not key.startswith(self.prefix):
+            raise PermanentStorageError(
+                f"DataBlock {archive_id} is not in s3://{self.bucket}/{self.prefix}"
+            )
+        return key
+
+    def _await_readable(self, pid: str, blocks: list[Mapping[str, Any]]) -> None:
+        """Request restores of cold objects and wait for them within the step's budget."""
+        keys = [self._own_key(str(b.get("archiveId"))) for b in blocks]
+        while True:
+            waiting = 0
+            for key in keys:
+                head = self.head(key)
+                if head is None:
+                    raise PermanentStorageError(f"{self.archive_id(key)} does not exist")
+                status = restore_state(head)
+                if status == "cold":
+                    self._request_restore(key)
+                if status != "ready":
+                    waiting += 1
+            if not waiting:
+                return
+            work.report("Restoring from cold storage", pid, len(keys) - waiting, len(keys))
+            if work.out_of_time():
+                raise work.ContinueLater(
+                    f"{pid}: waiting for {waiting} of {len(keys)} object(s) to be restored"
+                )
+            deadline = work.current().deadline
+            pause = self.poll_seconds
+            if deadline is not None:
+                pause = max(0.0, min(pause, deadline - time.monotonic()))
+            time.sleep(pause)
+
+    def _request_restore(self, key: str) -> None:
+        try:
+            self.client.restore_object(
+                Bucket=self.bucket,
+                Key=key,
+                RestoreRequest={
+                    "Days": self.restore_days,
+                    "GlacierJobParameters": {"Tier": self.restore_tier},
+                },
+            )
+        except s3_failures() as exc:
+            from archiver.storage.s3_client import error_code
+
+            if error_code(exc) == "RestoreAlreadyInProgress":
+                return
+            raise storage_error(exc, f"restoring {self.archive_id(key)}", self.bucket) from exc
+
+    def _restore(self, archive_id: str, target: str, block: Mapping[str, Any], state: str) -> None:
+        key = self._own_key(archive_id)
+        temp = os.path.join(state, "download.tar.part")
+        try:
+            self._download(key, temp, int(block.get("packedSize") or -1))
+            try:
+                problems = restore_tar(temp, target, block)
+            except PermanentStorageError:
+                raise
+            except (tarfile.TarError, EOFError, UnicodeError) as exc:
+                raise PermanentStorageError(f"{archive_id} is damaged: {exc}") from exc
+            except OSError as exc:
+                raise TransientStorageError(f"restoring {archive_id}: {exc}") from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        if problems:
+            raise PermanentStorageError(
+                f"{archive_id}: {len(problems)} file(s) failed the check: "
+                + "; ".join(problems[: sources.MAX_LISTED])
+            )
+
+    def _download(self, key: str, path: str, expected_size: int) -> None:
+        where = self.archive_id(key)
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            with open(path, "wb") as out:
+                for chunk in answer["Body"].iter_chunks(CHUNK):
+                    out.write(chunk)
+                size = out.tell()
+        except s3_failures() as exc:
+            if is_missing(exc):
+                raise PermanentStorageError(f"{where} does not exist") from exc
+            raise storage_error(exc, f"downloading {where}", self.bucket) from exc
+        if expected_size >= 0 and size != expected_size:
+            raise PermanentStorageError(
+                f"{where} has {size} bytes, the DataBlock says packedSize {expected_size}"
+            )
+
+    # -- listing (audit) -------------------------------------------------------------------
+    def list_objects(self) -> Iterator[dict[str, Any]]:
+        """Every tar object under the prefix (manifests left out): key, size, ETag."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents") or ():
+                    if not str(item["Key"]).endswith(MANIFEST_SUFFIX):
+                        yield item
+        except s3_failures() as exc:
+            raise storage_error(
+                exc, f"listing s3://{self.bucket}/{self.prefix}", self.bucket
+            ) from exc
+
+
+def _perm(member: Member) -> str:
+    import stat
+
+    kind = stat.S_IFLNK if member.link is not None else stat.S_IFREG
+    return stat.filemode(kind | (0o777 if member.link is not None else member.mode))
