@@ -166,7 +166,12 @@ def outcome(
         "user",
         "notArchivable",
         f"not archivable (archivable={life.get('archivable')}, "
-        f"archiveStatusMessage={life.get('archiveStatusMessage')!r})",
+        f"archiveStatusMessage={life.get('archiveStatusMessage')!r})"
+        + (
+            f"; after fixing the cause, `archiver reset {pid}` makes it archivable again"
+            if life.get("archiveStatusMessage") in (MISSING_FILES, ARCHIVE_FAILED)
+            else ""
+        ),
     )
 
 

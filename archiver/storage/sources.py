@@ -49,7 +49,11 @@ def scan(folder: str, paths: list[str]) -> tuple[list[Member], list[str]]:
     try:
         real_root = os.path.realpath(folder, strict=True)
     except OSError as exc:
-        return [], [f"source folder {folder}: {exc.strerror or exc}"]
+        # One problem for the whole dataset: every listed file is missing with its folder.
+        return [], [
+            f"the source folder {folder} is not there ({exc.strerror or exc}): none of the "
+            f"{len(paths)} listed file(s) can be archived"
+        ]
     for path in paths:
         local = os.path.join(real_root, path)
         parent = os.path.realpath(os.path.dirname(local))
@@ -81,7 +85,10 @@ def scan(folder: str, paths: list[str]) -> tuple[list[Member], list[str]]:
 
 
 def describe_problems(problems: list[str]) -> str:
-    """One message listing the problems (the first :data:`MAX_LISTED`, then a count)."""
+    """One message listing the problems (the first :data:`MAX_LISTED`, then a count); a
+    missing source folder is said as such, not counted as one file."""
+    if len(problems) == 1 and problems[0].startswith("the source folder "):
+        return problems[0]
     shown = "; ".join(problems[:MAX_LISTED])
     more = len(problems) - MAX_LISTED
     suffix = f"; and {more} more" if more > 0 else ""
