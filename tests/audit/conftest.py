@@ -54,7 +54,9 @@ def archive_dataset(archived: Archived, folder: str) -> str:
 
 @pytest.fixture(params=["filesystem", "s3"])
 def archived(request, emulator_factory, roots):  # noqa: F811
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(
+        flavour="next", delete_groups="admin,archivemanager"
+    )  # tests delete blocks as admin
     scicat = {
         "scicat_url": emu.url,
         "scicat_user": ADMIN[0],

@@ -203,7 +203,9 @@ def test_a_cold_object_is_size_checked_not_restored(s3_settings, emulator_factor
 
     from .conftest import ADMIN, Archived
 
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(
+        flavour="next", delete_groups="admin,archivemanager"
+    )  # tests delete blocks as admin
     settings = s3_settings.replace(
         s3_storage_class="GLACIER",
         scicat_url=emu.url,
