@@ -36,7 +36,7 @@ def lines_of(lines, name):
 
 @pytest.fixture
 def emu(emulator_factory, broker_url):
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(flavour="next", profile="permissive")  # faults say what is refused
     pid = emu.add_dataset()
     emu.add_job("archive", [pid])
     return emu
@@ -97,3 +97,12 @@ def test_the_job_api_defect_of_backend_next_4_13_fails_health(emulator_factory, 
     assert code == 1
     [line] = lines_of(lines, "jobs")
     assert "FAIL" in line and "4.14" in line
+
+
+def test_under_scicatlive_settings_admin_is_warned_about_datablock_deletes(
+    emulator_factory, broker_url
+):
+    code, lines = health(emulator_factory(flavour="next"))  # the emulator's default profile
+    assert code == 0, lines
+    [line] = lines_of(lines, "datablocks")
+    assert line.split()[1] == "WARN" and "DELETE_GROUPS" in line
