@@ -10,7 +10,12 @@ from .conftest import ADMIN
 
 
 def test_selftest_passes_through_the_bridge_and_the_worker(pipeline_factory, tmp_path):
-    pipe = pipeline_factory(flavour="next", publish_on=("create", "update"))
+    # The reset stage removes DataBlocks: the account must be in DELETE_GROUPS for "ok".
+    pipe = pipeline_factory(
+        flavour="next",
+        publish_on=("create", "update"),
+        emulator_options={"delete_groups": "admin,archivemanager"},
+    )
     args = ["--scicat-url", pipe.emulator.url, "--scicat-user", ADMIN[0], "selftest"]
     args += ["--group", "selftest", "--folder", str(tmp_path), "--timeout", "60"]
     result = CliRunner().invoke(
