@@ -15,7 +15,7 @@ def words(result) -> dict[str, str]:
 def test_every_stage_passes_in_process_and_nothing_is_left(
     flavour, emulator_factory, archiver, tmp_path
 ):
-    emu = emulator_factory(flavour=flavour)
+    emu = emulator_factory(flavour=flavour, delete_groups="admin,archivemanager")
     result = archiver(
         emu, "selftest", "--in-process", "--group", "selftest", "--folder", str(tmp_path)
     )
@@ -31,7 +31,7 @@ def test_every_stage_passes_in_process_and_nothing_is_left(
 
 
 def test_a_failing_archive_fails_the_run_and_still_cleans_up(emulator_factory, archiver, tmp_path):
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     emu.inject_fault(r"/datablocks$", 400, count=50, method="POST")
     result = archiver(emu, "selftest", "--in-process", "--group", "g", "--folder", str(tmp_path))
     assert result.exit_code == 1
@@ -42,7 +42,7 @@ def test_a_failing_archive_fails_the_run_and_still_cleans_up(emulator_factory, a
 def test_leftovers_the_account_may_not_delete_are_named_but_do_not_fail(
     emulator_factory, archiver, tmp_path
 ):
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     emu.inject_fault(r"^/api/v3/datasets/[^/]+$", 403, count=5, method="DELETE")
     result = archiver(emu, "selftest", "--in-process", "--group", "g", "--folder", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -51,7 +51,7 @@ def test_leftovers_the_account_may_not_delete_are_named_but_do_not_fail(
 
 
 def test_a_job_no_worker_takes_fails_with_a_hint(emulator_factory, archiver, tmp_path):
-    emu = emulator_factory(flavour="next")
+    emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     result = archiver(emu, "selftest", "--timeout", "1", "--group", "g", "--folder", str(tmp_path))
     assert result.exit_code == 1
     assert words(result)["archive"] == "FAIL"
