@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError, AuthError, NotFoundError
+from archiver.errors import ArchiverError, AuthError, NotFoundError, SciCatError
 from archiver.ingest import build, scan
 from archiver.ingest.transfer import TransferSpec, load_transfer
 from archiver.scicat.base import SciCatClient
@@ -211,6 +211,16 @@ def _dry_run(
     result.status = DRY_RUN
 
 
+def _why_not_deleted(exc: BaseException) -> str:
+    """Why the roll-back DELETE failed; a refusal names the SciCat setting that allows it."""
+    if isinstance(exc, SciCatError) and exc.status in (401, 403):
+        return (
+            f"SciCat refused the DELETE ({exc.status}); the ingesting account needs to be "
+            "in DELETE_GROUPS, or a SciCat admin must remove it"
+        )
+    return str(exc) or type(exc).__name__
+
+
 def _rolled_back(client: SciCatClient, pid: str, exc: BaseException) -> IngestError:
     reason = str(exc) or type(exc).__name__
     try:
@@ -219,7 +229,7 @@ def _rolled_back(client: SciCatClient, pid: str, exc: BaseException) -> IngestEr
         log.error("could not delete dataset %s after a failed ingest: %s", pid, cleanup)
         return IngestError(
             f"ingest failed ({reason}) and the dataset {pid} could NOT be deleted "
-            f"({cleanup}); delete it by hand",
+            f"({_why_not_deleted(cleanup)}); delete it by hand",
             pid,
         )
     log.warning("ingest failed, dataset %s deleted again: %s", pid, reason)

@@ -10,8 +10,8 @@ DELETE_AS_ADMIN = {"delete_groups": "admin,archivemanager"}
 
 
 def test_a_reset_job_puts_archived_datasets_back_to_archivable(pipeline_factory):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     pipe = pipeline_factory(flavour="next", emulator_options=DELETE_AS_ADMIN)
     pids = seed(pipe, 2)
     archive_id = submit(pipe, "archive", pids)
@@ -30,8 +30,8 @@ def test_a_reset_job_puts_archived_datasets_back_to_archivable(pipeline_factory)
 
 
 def test_a_reset_job_with_a_missing_dataset_finishes_with_dataset_errors(pipeline_factory):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     pipe = pipeline_factory(flavour="next", emulator_options=DELETE_AS_ADMIN)
     [pid] = seed(pipe, 1)
     job_id = submit(pipe, "reset", [pid])

@@ -125,8 +125,8 @@ def test_a_bad_transfer_yaml_fails_before_any_call(emulator_factory, archiver, t
 def test_a_failed_origdatablock_post_deletes_the_dataset_again(
     flavour, emulator_factory, archiver, tmp_path
 ):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing the dataset again needs DELETE_GROUPS (scicatlive grants it to archivemanager
+    # only); the refused case is test_a_refused_roll_back_names_delete_groups.
     emu = emulator_factory(flavour=flavour, delete_groups="admin,archivemanager")
     folder = make_dataset(tmp_path)
     emu.inject_fault("(?i)/datasets/.+/origdatablocks$", status=400, method="POST", count=1)
@@ -137,9 +137,20 @@ def test_a_failed_origdatablock_post_deletes_the_dataset_again(
     assert not emu._app.store.origdatablocks
 
 
+def test_a_refused_roll_back_names_delete_groups(emulator_factory, archiver, tmp_path):
+    emu = emulator_factory(flavour="next")  # scicatlive's groups: the account may not DELETE
+    folder = make_dataset(tmp_path)
+    emu.inject_fault("(?i)/datasets/.+/origdatablocks$", status=400, method="POST", count=1)
+    result = archiver(emu, "ingest", "--max-files", "1", str(folder))
+    assert result.exit_code == 1
+    assert "could NOT be deleted" in result.stderr
+    assert "the ingesting account needs to be in DELETE_GROUPS" in result.stderr
+    assert len(emu._app.store.datasets) == 1  # left behind, and said so
+
+
 def test_a_later_origdatablock_failure_also_leaves_nothing(emulator_factory, archiver, tmp_path):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing the dataset again needs DELETE_GROUPS (scicatlive grants it to archivemanager
+    # only); the refused case is test_a_refused_roll_back_names_delete_groups.
     emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     folder = make_dataset(tmp_path)
     real = emu._app.store.add_origdatablock

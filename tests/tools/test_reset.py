@@ -38,8 +38,8 @@ def assert_reset(emu, pid):
 
 @pytest.mark.parametrize("flavour", ["next", "next-legacy", "loopback"])
 def test_reset_puts_archived_datasets_back_to_archivable(flavour, emulator_factory, archiver):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     emu = emulator_factory(flavour=flavour, delete_groups="admin,archivemanager")
     pids = archived(emu)
     assert all(emu.datablocks(p) for p in pids)
@@ -51,8 +51,8 @@ def test_reset_puts_archived_datasets_back_to_archivable(flavour, emulator_facto
 
 
 def test_reset_twice_changes_nothing_the_second_time(emulator_factory, archiver):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     [pid] = archived(emu, 1)
     assert archiver(emu, "reset", pid).exit_code == 0
@@ -66,8 +66,8 @@ def test_reset_twice_changes_nothing_the_second_time(emulator_factory, archiver)
 def test_an_unknown_dataset_fails_the_exit_code_but_the_others_are_reset(
     emulator_factory, archiver
 ):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     [pid] = archived(emu, 1)
     result = archiver(emu, "reset", "PID.SAMPLE.PREFIX/nope", pid)
@@ -77,8 +77,8 @@ def test_an_unknown_dataset_fails_the_exit_code_but_the_others_are_reset(
 
 
 def test_the_archived_dataset_can_be_archived_again_after_a_reset(emulator_factory, archiver):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     [pid] = archived(emu, 1)
     archiver(emu, "reset", pid)
@@ -89,8 +89,8 @@ def test_the_archived_dataset_can_be_archived_again_after_a_reset(emulator_facto
 
 
 def test_a_reset_job_runs_in_process_too(emulator_factory):
-    # TODO(best-effort cleanup): admin is not in scicatlive's DELETE_GROUPS; grant it until
-    # clean-up is best effort, then drop delete_groups.
+    # Removing DataBlocks needs DELETE_GROUPS; a deployment that runs resets grants it. The
+    # refused case is tests/pipeline/test_cleanup_refused.py.
     emu = emulator_factory(flavour="next", delete_groups="admin,archivemanager")
     pids = archived(emu)
     settings = Settings(scicat_url=emu.url, scicat_user=ADMIN[0], scicat_password=ADMIN[1])
