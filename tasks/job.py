@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from archiver.celery_app import app
+from archiver.ids import escape
 from archiver.plan import ERRBACK_TASK, FAIL_TASK, JobContext, task_id
 from archiver.steps import job as steps
 from tasks.base import StepTask
@@ -51,7 +52,7 @@ def on_step_failure(request: Any, exc: BaseException, traceback: Any) -> None:
         logger.error("a step failed without a job context (%s): %r", request.task, exc)
         return
     reason = f"step {request.task.rsplit('.', 1)[-1]} failed: {steps.describe(exc)}"
-    logger.error("[job %s] %s", payload.get("job_id"), reason)
+    logger.error("[job %s] %s", escape(payload.get("job_id")), escape(reason))
     fail.apply_async(
         args=(payload, reason), task_id=task_id(JobContext.from_dict(payload), FAIL_TASK)
     )

@@ -23,6 +23,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 from kombu.mixins import ConsumerMixin
 
+from archiver.ids import escape
 from archiver.intake.broker_login import is_refused, refusal_line
 from archiver.intake.handler import JobIntake, quarantine
 from archiver.settings import Settings
@@ -77,7 +78,7 @@ class MessageHandler:
             outcome, reason = self.intake.handle_body(message.body)
             if outcome == "quarantine":
                 self._quarantine(message, reason)
-                logger.warning("unusable job message quarantined: %s", reason)
+                logger.warning("unusable job message quarantined: %s", escape(reason))
         except Exception as exc:  # noqa: BLE001 - the broker refused the chain or the copy
             logger.error("could not handle the message (%s); it goes back to the queue", exc)
             self.counts["requeued"] += 1

@@ -17,6 +17,7 @@ from kombu import Queue
 from kombu.messaging import Producer
 
 from archiver.errors import MessageError
+from archiver.ids import escape, problem
 from archiver.intake.messages import JobMessage, decide, parse_job_message
 from archiver.plan import context_for, plan_chain
 from archiver.scicat.base import Job
@@ -27,6 +28,18 @@ logger = logging.getLogger("archiver.intake")
 #: Header names added to a quarantined message.
 REASON_HEADER = "x-archiver-reason"
 SOURCE_HEADER = "x-archiver-source-queue"
+
+
+def job_problem(job: Job) -> str | None:
+    """Why ``job`` cannot be processed because of its id or a pid (escaped), or ``None``."""
+    why = problem(job.id, pid=False)
+    if why is not None:
+        return f"the job id '{escape(job.id[:80])}' {why}"
+    for index, ref in enumerate(job.datasets):
+        why = problem(ref.pid, pid=True)
+        if why is not None:
+            return f"datasetList[{index}]: the pid '{escape(ref.pid[:80])}' {why}"
+    return None
 
 
 class JobsTaken:
@@ -71,7 +84,9 @@ class JobIntake:
         Raises whatever publishing raises (broker down): the caller keeps the message.
         """
         if job.id in self.taken:
-            logger.info("[job %s] duplicate: a chain was already started here; dropped", job.id)
+            logger.info(
+                "[job %s] duplicate: a chain was already started here; dropped", escape(job.id)
+            )
             return False
         ctx = context_for(job, api)
         plan_chain(self.app, ctx).apply_async()
@@ -79,8 +94,8 @@ class JobIntake:
         self.started += 1
         logger.info(
             "[job %s] %s chain started for %d dataset(s) (api %s, run %s)",
-            job.id,
-            job.type,
+            escape(job.id),
+            escape(job.type),
             len(job.datasets),
             api,
             ctx.run,
@@ -97,7 +112,7 @@ class JobIntake:
             return "quarantine", str(exc)
         decision = decide(message)
         if not decision.start:
-            logger.info("[job %s] not new work: %s", message.job.id, decision.reason)
+            logger.info("[job %s] not new work: %s", escape(message.job.id), decision.reason)
             return "dropped", decision.reason
         if self.offer(message.job, self.api_for(message)):
             return "started", decision.reason

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.errors import MessageError
+from archiver.ids import MAX_ID_LENGTH, check_job_id, check_pid, escape
 from archiver.scicat.base import SUBMITTED, DatasetRef, Job
 
 #: Job types the pipeline runs.
 HANDLED_TYPES = frozenset({"archive", "retrieve", "reset"})
 #: Largest body accepted; SciCat job documents are a few kilobytes.
 MAX_BODY_BYTES = 1024 * 1024
-#: Longest job id or pid accepted.
-MAX_ID_LENGTH = 512
+__all__ = ["MAX_ID_LENGTH", "Decision", "JobMessage", "decide", "parse_job_message"]
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,10 @@ class Decision:
 def parse_job_message(body: bytes | str) -> JobMessage:
     """Parse a raw body into a :class:`JobMessage`; raise :class:`MessageError` if unusable."""
     document = _load_object(body)
-    job_id = document.get("id", document.get("_id"))
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise MessageError("the job has no id (string 'id' or '_id')")
-    if len(job_id) > MAX_ID_LENGTH:
-        raise MessageError("the job id is longer than 512 characters")
+    job_id = check_job_id(document.get("id", document.get("_id")))
     job_type = document.get("type")
     if not isinstance(job_type, str) or not job_type:
-        raise MessageError(f"job {job_id}: no job type")
+        raise MessageError(f"job {escape(job_id)}: no job type")
     shape = _shape(document)
     if shape == "v4":
         return JobMessage(_v4_job(job_id, job_type, document), "v4")
@@ -113,7 +109,7 @@ def _v4_job(job_id: str, job_type: str, document: dict[str, Any]) -> Job:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise MessageError(f"job {job_id}: jobParams is not an object")
+        raise MessageError(f"job {escape(job_id)}: jobParams is not an object")
     status = _text(document.get("statusCode", SUBMITTED), job_id, "statusCode")
     message = _text(document.get("statusMessage", ""), job_id, "statusMessage")
     datasets = _datasets(params.get("datasetList", []), job_id)
@@ -127,7 +123,7 @@ def _v3_job(job_id: str, job_type: str, document: dict[str, Any]) -> Job:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise MessageError(f"job {job_id}: jobParams is not an object")
+        raise MessageError(f"job {escape(job_id)}: jobParams is not an object")
     status = _text(document.get("jobStatusMessage") or SUBMITTED, job_id, "jobStatusMessage")
     datasets = _datasets(document.get("datasetList", []), job_id)
     return Job(
@@ -137,7 +133,7 @@ def _v3_job(job_id: str, job_type: str, document: dict[str, Any]) -> Job:
 
 def _text(value: Any, job_id: str, key: str) -> str:
     if not isinstance(value, str):
-        raise MessageError(f"job {job_id}: {key} is not a string")
+        raise MessageError(f"job {escape(job_id)}: {key} is not a string")
     return value
 
 
@@ -150,13 +146,14 @@ def _datasets(value: Any, job_id: str) -> tuple[DatasetRef, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise MessageError(f"job {job_id}: datasetList is not a list")
+        raise MessageError(f"job {escape(job_id)}: datasetList is not a list")
     refs: list[DatasetRef] = []
     seen: set[str] = set()
     for index, entry in enumerate(value):
         pid = entry.get("pid") if isinstance(entry, dict) else None
-        if not isinstance(pid, str) or not pid.strip() or len(pid) > MAX_ID_LENGTH:
-            raise MessageError(f"job {job_id}: datasetList[{index}] has no usable pid")
+        if not isinstance(pid, str):
+            raise MessageError(f"job {escape(job_id)}: datasetList[{index}] has no usable pid")
+        check_pid(pid, f"job {escape(job_id)}: datasetList[{index}]")
         if pid in seen:
             continue
         seen.add(pid)
@@ -169,7 +166,7 @@ def _files(value: Any, job_id: str, index: int) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise MessageError(f"job {job_id}: datasetList[{index}].files is not a list")
+        raise MessageError(f"job {escape(job_id)}: datasetList[{index}].files is not a list")
     files: list[str] = []
     for item in value:
         if isinstance(item, str):
@@ -177,5 +174,7 @@ def _files(value: Any, job_id: str, index: int) -> list[str]:
         elif isinstance(item, list) and all(isinstance(x, str) for x in item):
             files.extend(item)
         else:
-            raise MessageError(f"job {job_id}: datasetList[{index}].files holds a non-string")
+            raise MessageError(
+                f"job {escape(job_id)}: datasetList[{index}].files holds a non-string"
+            )
     return files

@@ -13,9 +13,10 @@ import threading
 from celery import Celery
 
 from archiver.errors import JobApiRefused, SciCatError
-from archiver.intake.handler import JobIntake
+from archiver.ids import escape
+from archiver.intake.handler import JobIntake, job_problem
 from archiver.intake.messages import HANDLED_TYPES
-from archiver.scicat.base import SUBMITTED, SciCatClient
+from archiver.scicat.base import FINISHED_FAILED, SUBMITTED, Job, SciCatClient
 from archiver.settings import Settings
 
 logger = logging.getLogger("archiver.poller")
@@ -35,9 +36,21 @@ class Poller:
         jobs = self.client.list_jobs(SUBMITTED, types=sorted(HANDLED_TYPES))
         started = 0
         for job in jobs:
-            if job.type in HANDLED_TYPES and job.status == SUBMITTED:
-                started += self.intake.offer(job, self.client.generation)
+            if job.type not in HANDLED_TYPES or job.status != SUBMITTED:
+                continue
+            reason = job_problem(job)
+            if reason is not None:
+                self._refuse(job, reason)
+                continue
+            started += self.intake.offer(job, self.client.generation)
         return started
+
+    def _refuse(self, job: Job, reason: str) -> None:
+        """Fail a job whose id or a pid cannot be used: it would be listed every round."""
+        logger.warning("[job %s] cannot be processed: %s", escape(job.id), reason)
+        message = f"failed: {reason}"[:500]
+        errors = [{"pid": "", "code": "invalidId", "kind": "user", "message": reason}]
+        self.client.update_job(job.id, FINISHED_FAILED, message, result={"errors": errors})
 
     def run(self) -> None:
         """Poll until :meth:`stop`; a backend that refuses its job API ends it with

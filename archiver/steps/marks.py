@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from archiver.ids import escape
+
 # archiveStatusMessage words
 DATASET_CREATED = "datasetCreated"
 SCHEDULED_ARCHIVE = "scheduledForArchiving"
@@ -69,15 +71,28 @@ def mark(job_id: str, message: str, **details: Any) -> dict[str, Any]:
     return {JOB_KEY: job_id, "message": message, **details}
 
 
-class JobLog(logging.LoggerAdapter):
-    """Prefixes every line with the job id (and the dataset pid when given)."""
+class JobLog(logging.LoggerAdapter[logging.Logger]):
+    """Prefixes every line with the job id (and the dataset pid when given).
+
+    The whole line is escaped (:func:`archiver.ids.escape`): ids and the texts logged with
+    them (error messages quoting paths or SciCat's answers) cannot start a new log line.
+    """
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
         extra = self.extra or {}
         where = f"job {extra.get('job_id')}"
         if extra.get("pid"):
             where += f" dataset {extra['pid']}"
-        return f"[{where}] {msg}", kwargs
+        return escape(f"[{where}] {msg}"), kwargs
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        """Format ``msg % args`` here, so the escaping covers the arguments too."""
+        if self.isEnabledFor(level):
+            try:
+                text = str(msg) % args if args else str(msg)
+            except (TypeError, ValueError):  # a wrong format must not fail the step
+                text = f"{msg} {args!r}"
+            super().log(level, text, **kwargs)
 
     def for_dataset(self, pid: str) -> JobLog:
         return JobLog(self.logger, {**(self.extra or {}), "pid": pid})
