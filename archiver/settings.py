@@ -221,6 +221,14 @@ TABLE: tuple[Setting, ...] = (
         _parse_path_map,
     ),
     Setting(
+        "source_roots",
+        "ARCHIVER_SOURCE_ROOTS",
+        "filesystem/s3 storage: folders (';'-separated) a dataset's mapped sourceFolder must be "
+        "under (empty: the local folders of ARCHIVER_SOURCE_PATH_MAP)",
+        None,
+        _parse_paths,
+    ),
+    Setting(
         "checksum",
         "ARCHIVER_CHECKSUM",
         "filesystem storage: per-file checksum: sha256, sha512, sha1, md5 or blake2b",
@@ -389,6 +397,7 @@ class Settings:
     retrieve_root: str | None = None
     retrieve_allowed_roots: tuple[str, ...] = ()
     source_path_map: tuple[tuple[str, str], ...] = ()
+    source_roots: tuple[str, ...] = ()
     checksum: str = "sha256"
     tar_max_bytes: int = 10 * 1024**3
     step_max_seconds: float = 600.0

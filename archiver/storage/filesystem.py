@@ -35,7 +35,7 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, is_within, local_source, safe_name
+from archiver.storage.paths import allowed_destination, is_within, safe_name
 from archiver.storage.restore import restore_tar
 from archiver.storage.tarpack import Member, drop_cache, read_tar, remove_stale_parts, write_tar
 
@@ -83,6 +83,7 @@ class FilesystemStorage(Storage):
         self.retrieve_root = os.path.realpath(settings.retrieve_root)
         self.allowed_roots = (self.retrieve_root, *settings.retrieve_allowed_roots)
         self.path_map = settings.source_path_map
+        self.roots = sources.source_roots(settings)
         self.alg = settings.checksum
         self.max_bytes = settings.tar_max_bytes
         self.max_files = settings.block_max_files
@@ -92,12 +93,7 @@ class FilesystemStorage(Storage):
         self, dataset: Mapping[str, Any], origdatablocks: Iterable[Mapping[str, Any]]
     ) -> Iterator[ArchivedBlock]:
         pid = str(dataset["pid"])
-        scicat_folder = str(dataset.get("sourceFolder") or "")
-        paths, problems = sources.listed_paths(origdatablocks, scicat_folder)
-        members, missing = sources.scan(local_source(scicat_folder, self.path_map), paths)
-        problems += missing
-        if problems:
-            raise work.UserStorageError(sources.describe_problems(problems))
+        members = sources.dataset_members(dataset, origdatablocks, self.path_map, self.roots)
         blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
         folder = os.path.join(self.archive_root, safe_name(pid))
         try:

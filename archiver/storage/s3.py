@@ -41,7 +41,7 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, local_source, safe_name
+from archiver.storage.paths import allowed_destination, safe_name
 from archiver.storage.restore import restore_tar
 from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
 from archiver.storage.s3_upload import SourceChanged, Uploaded, upload_tar
@@ -99,6 +99,7 @@ class S3Storage(Storage):
         self.retrieve_root = os.path.realpath(settings.retrieve_root)
         self.allowed_roots = (self.retrieve_root, *settings.retrieve_allowed_roots)
         self.path_map = settings.source_path_map
+        self.roots = sources.source_roots(settings)
         self.alg = settings.checksum
         self.max_bytes = settings.tar_max_bytes
         self.max_files = settings.block_max_files
@@ -143,12 +144,7 @@ class S3Storage(Storage):
         self, dataset: Mapping[str, Any], origdatablocks: Iterable[Mapping[str, Any]]
     ) -> Iterator[ArchivedBlock]:
         pid = str(dataset["pid"])
-        scicat_folder = str(dataset.get("sourceFolder") or "")
-        paths, problems = sources.listed_paths(origdatablocks, scicat_folder)
-        members, missing = sources.scan(local_source(scicat_folder, self.path_map), paths)
-        problems += missing
-        if problems:
-            raise work.UserStorageError(sources.describe_problems(problems))
+        members = sources.dataset_members(dataset, origdatablocks, self.path_map, self.roots)
         blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
         total = sum(m.size for m in members)
         done = 0

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.storage.tarpack import CHUNK, Member, link_digest
+from archiver.storage.tarpack import CHUNK, Member, link_digest, open_source
 
 #: Smallest part S3 accepts (except the last one).
 MIN_PART = 5 * 1024**2
@@ -191,7 +191,7 @@ def upload_tar(
 def _stream_file(member: Member, alg: str, writer: _PartWriter) -> str:
     digest = hashlib.new(alg)
     left = member.size
-    with open(member.local, "rb", buffering=0) as source:
+    with open_source(member.local) as source:
         while left > 0:
             chunk = source.read(min(CHUNK, left))
             if not chunk:

@@ -1,6 +1,10 @@
 """Which files of a dataset go into which tar: listing, checking and planning.
 
-The files are the ones the dataset's OrigDatablocks list (paths relative to its
+The dataset's ``sourceFolder`` is mapped (``ARCHIVER_SOURCE_PATH_MAP``), resolved (symlinks
+followed) and must then lie under one of the source roots (``ARCHIVER_SOURCE_ROOTS``, by
+default the local folders of the map): :func:`source_folder`. Anything else (``/etc``,
+``/data/../../etc``, a symlink in a root pointing out of it) is a user error of the dataset
+and nothing is read. The files are the ones the dataset's OrigDatablocks list (paths relative to its
 ``sourceFolder``). Each is ``lstat``-ed before anything is packed, so *every* missing or
 unreadable file is reported at once. The symlink rule: a listed symlink is stored as a
 symlink (never followed) when its target, read as a relative path from the link's folder,
@@ -14,15 +18,67 @@ is any path whose folders lead out of the dataset folder through a symlink.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from archiver.storage.paths import is_within, link_stays_inside, relative_member
+from archiver.ids import escape
+from archiver.settings import Settings
+from archiver.storage.paths import is_within, link_stays_inside, local_source, relative_member
 from archiver.storage.tarpack import END_RESERVE, Member, member_from_stat
+from archiver.storage.work import UserStorageError
 
 #: Most problems named in one error message (the rest are counted).
 MAX_LISTED = 20
+
+
+def source_roots(settings: Settings) -> tuple[str, ...]:
+    """The folders datasets may be archived from: ``ARCHIVER_SOURCE_ROOTS``, or else the
+    local folders of ``ARCHIVER_SOURCE_PATH_MAP``."""
+    return settings.source_roots or tuple(local for _, local in settings.source_path_map)
+
+
+def source_folder(
+    scicat_folder: str, path_map: Sequence[tuple[str, str]], roots: Sequence[str]
+) -> str:
+    """The resolved local folder of a dataset's ``sourceFolder``; :class:`UserStorageError`
+    unless it lies under one of ``roots`` (checked after mapping, with symlinks resolved)."""
+    shown = escape(scicat_folder)
+    if not scicat_folder.startswith("/") or "\x00" in scicat_folder:
+        raise UserStorageError(f"sourceFolder '{shown}' is not an absolute path: nothing archived")
+    if not roots:
+        raise UserStorageError(
+            f"sourceFolder '{shown}' cannot be archived: no source roots are configured "
+            "(ARCHIVER_SOURCE_ROOTS or ARCHIVER_SOURCE_PATH_MAP); nothing archived"
+        )
+    local = local_source(scicat_folder, path_map)
+    resolved = os.path.realpath(local)
+    for root in roots:
+        if is_within(resolved, os.path.realpath(root)):
+            return resolved
+    where = "" if posixpath.normpath(scicat_folder) == resolved else f" (locally {resolved})"
+    raise UserStorageError(
+        f"sourceFolder '{shown}'{escape(where)} is not under a source root "
+        f"({'; '.join(roots)}, ARCHIVER_SOURCE_ROOTS): nothing archived"
+    )
+
+
+def dataset_members(
+    dataset: Mapping[str, Any],
+    origdatablocks: Iterable[Mapping[str, Any]],
+    path_map: Sequence[tuple[str, str]],
+    roots: Sequence[str],
+) -> list[Member]:
+    """The checked files of a dataset, or :class:`UserStorageError` naming every problem."""
+    scicat_folder = str(dataset.get("sourceFolder") or "")
+    folder = source_folder(scicat_folder, path_map, roots)
+    paths, problems = listed_paths(origdatablocks, scicat_folder)
+    members, missing = scan(folder, paths)
+    problems += missing
+    if problems:
+        raise UserStorageError(describe_problems(problems))
+    return members
 
 
 def listed_paths(

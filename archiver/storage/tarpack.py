@@ -72,6 +72,13 @@ def member_from_stat(path: str, local: str, st: os.stat_result, link: str | None
     return Member(path, local, size, int(st.st_mtime), mode, st.st_uid, st.st_gid, link)
 
 
+def open_source(path: str) -> BinaryIO:
+    """A dataset file opened for reading, never through a symlink: a file replaced by a
+    link after it was checked fails with ``ELOOP`` instead of packing the link's target."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    return os.fdopen(fd, "rb", buffering=0)
+
+
 def _padded(size: int) -> int:
     return -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
@@ -164,7 +171,7 @@ def write_tar(
                     written += len(header)
                     continue
                 hasher = _Hasher(pool, alg)
-                with open(member.local, "rb", buffering=0) as src:
+                with open_source(member.local) as src:
                     if _copy(src, out, member.size, hasher) != member.size:
                         raise SourceChanged(f"{member.path} got shorter while being archived")
                 sums.append(hasher.hexdigest())
