@@ -1,7 +1,9 @@
 """Retrieve steps: datasets started → retrieve (through the storage backend).
 
 Like the archive steps, each step only touches datasets this job marked, so repeats are
-harmless. The job's result lists one entry per DataBlock with where its data lands.
+harmless. The job's result lists one entry per DataBlock with where its data lands, and
+the symlinks of the dataset that were not restored because they lead out of it
+(``skippedLinks``, also in ``retrieveReturnMessage``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from archiver.storage.base import Storage
 
 #: Code written for a dataset that failed for a system reason.
 SYSTEM_FAILURE = RETRIEVE_FAILED
+#: Key of the symlinks not restored, in ``retrieveReturnMessage`` and the job's result.
+SKIPPED_KEY = "skippedLinks"
+#: Most skipped symlinks recorded.
+MAX_SKIPPED = 20
 
 
 def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
@@ -81,9 +87,16 @@ def retrieve(
             continue
         verified = bool(restored) and all(r.verified for r in restored)
         location = restored[0].location if restored else ""
+        skipped = [line for r in restored for line in r.skipped]
+        details: dict[str, Any] = {"location": location}
+        message = "retrieved"
+        if skipped:
+            message += f"; {len(skipped)} symlink(s) leading out of the dataset not created"
+            details[SKIPPED_KEY] = skipped[:MAX_SKIPPED]
+            dlog.warning("%s: %s", message, "; ".join(skipped[:MAX_SKIPPED]))
         changes: dict[str, Any] = {
             "retrieveStatusMessage": RETRIEVED,
-            "retrieveReturnMessage": mark(ctx.job_id, "retrieved", location=location),
+            "retrieveReturnMessage": mark(ctx.job_id, message, **details),
         }
         if verified:
             changes["retrieveIntegrityCheck"] = True
@@ -111,6 +124,7 @@ def outcome(
                 "archiveId": b.get("archiveId"),
                 "size": b.get("size"),
                 "location": location,
+                **({SKIPPED_KEY: returned[SKIPPED_KEY]} if returned.get(SKIPPED_KEY) else {}),
             }
             for b in client.list_datablocks(pid)
         ]

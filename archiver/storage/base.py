@@ -38,6 +38,8 @@ class RetrievedBlock:
     size: int
     location: str
     verified: bool
+    #: Symlinks of the tar not created (or removed) because they lead out of the dataset.
+    skipped: tuple[str, ...] = ()
 
 
 class Storage(abc.ABC):

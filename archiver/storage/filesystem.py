@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -35,8 +34,15 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, is_within, safe_name
-from archiver.storage.restore import restore_tar
+from archiver.storage.paths import is_within, safe_name
+from archiver.storage.restore import (
+    Target,
+    check_restored,
+    restore_blocks,
+    restore_tar,
+    retrieval_target,
+    state_folder,
+)
 from archiver.storage.tarpack import Member, drop_cache, read_tar, remove_stale_parts, write_tar
 
 #: Packing-format version written into every DataBlock (``version``).
@@ -202,46 +208,22 @@ class FilesystemStorage(Storage):
         destination: str | None,
     ) -> list[RetrievedBlock]:
         pid = str(dataset["pid"])
-        job = safe_name(work.current().job_id or "no-job")
-        if destination:
-            base = allowed_destination(destination, self.allowed_roots)
-            if base is None:
-                raise work.UserStorageError(
-                    f"destination {destination!r} is not under an allowed retrieval root"
-                )
-            target = os.path.join(base, safe_name(pid))
-        else:
-            target = os.path.join(self.retrieve_root, job, safe_name(pid))
-        state = os.path.join(self.retrieve_root, ".archiver", job, safe_name(pid))
+        job_id = work.current().job_id
+        target = retrieval_target(pid, job_id, destination, self.retrieve_root, self.allowed_roots)
+        state = state_folder(self.retrieve_root, job_id, pid)
         blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
-        total = sum(int(b.get("size") or 0) for b in blocks)
-        done = 0
-        restored: list[RetrievedBlock] = []
-        for index, block in enumerate(blocks):
-            archive_id = str(block.get("archiveId"))
-            marker = os.path.join(state, hashlib.sha256(archive_id.encode()).hexdigest()[:24])
-            fresh = not os.path.exists(marker)
-            if fresh:
-                self._restore(archive_id, target, block)
-                os.makedirs(state, exist_ok=True)
-                _atomic_write(marker, archive_id + "\n")
-            done += int(block.get("size") or 0)
-            work.report("Retrieving", pid, done, total)
-            restored.append(RetrievedBlock(archive_id, int(block.get("size") or 0), target, True))
-            if fresh and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
-        return restored
+        return restore_blocks(pid, blocks, target, state, self._restore)
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers (which tars of which dataset were restored)."""
         shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
 
-    def _restore(self, archive_id: str, target: str, block: Mapping[str, Any]) -> None:
+    def _restore(self, archive_id: str, target: Target, block: Mapping[str, Any]) -> list[str]:
         tar = os.path.realpath(archive_id)
         if not is_within(tar, self.archive_root):
             raise PermanentStorageError(f"DataBlock {archive_id} is not in {self.archive_root}")
         try:
-            problems = restore_tar(tar, target, block)
+            restored = restore_tar(tar, target, block)
         except PermanentStorageError:
             raise
         except FileNotFoundError as exc:
@@ -252,11 +234,7 @@ class FilesystemStorage(Storage):
             if exc.errno == errno.EIO:
                 raise PermanentStorageError(f"{archive_id} cannot be read: {exc}") from exc
             raise TransientStorageError(f"restoring {archive_id}: {exc}") from exc
-        if problems:
-            raise PermanentStorageError(
-                f"{archive_id}: {len(problems)} file(s) failed the check: "
-                + "; ".join(problems[: sources.MAX_LISTED])
-            )
+        return check_restored(archive_id, restored)
 
 
 def _perm(member: Member) -> str:

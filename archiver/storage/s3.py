@@ -27,7 +27,6 @@ filesystem backend's safe restore code (every file checked against the DataBlock
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -41,8 +40,17 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, safe_name
-from archiver.storage.restore import restore_tar
+from archiver.storage.paths import safe_name
+from archiver.storage.restore import (
+    NEW_FILE,
+    Target,
+    check_restored,
+    restore_blocks,
+    restore_tar,
+    restored_before,
+    retrieval_target,
+    state_folder,
+)
 from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
 from archiver.storage.s3_upload import SourceChanged, Uploaded, upload_tar
 from archiver.storage.tarpack import CHUNK, Member
@@ -298,42 +306,17 @@ class S3Storage(Storage):
         destination: str | None,
     ) -> list[RetrievedBlock]:
         pid = str(dataset["pid"])
-        job = safe_name(work.current().job_id or "no-job")
-        if destination:
-            base = allowed_destination(destination, self.allowed_roots)
-            if base is None:
-                raise work.UserStorageError(
-                    f"destination {destination!r} is not under an allowed retrieval root"
-                )
-            target = os.path.join(base, safe_name(pid))
-        else:
-            target = os.path.join(self.retrieve_root, job, safe_name(pid))
-        state = os.path.join(self.retrieve_root, ".archiver", job, safe_name(pid))
+        job_id = work.current().job_id
+        target = retrieval_target(pid, job_id, destination, self.retrieve_root, self.allowed_roots)
+        state = state_folder(self.retrieve_root, job_id, pid)
         blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
-
-        def marker(block: Mapping[str, Any]) -> str:
-            digest = hashlib.sha256(str(block.get("archiveId")).encode()).hexdigest()[:24]
-            return os.path.join(state, digest)
-
-        todo = [b for b in blocks if not os.path.exists(marker(b))]
+        todo = [b for b in blocks if restored_before(state, str(b.get("archiveId"))) is None]
         self._await_readable(pid, todo)
-        total = sum(int(b.get("size") or 0) for b in blocks)
-        done = 0
-        restored: list[RetrievedBlock] = []
-        for index, block in enumerate(blocks):
-            archive_id = str(block.get("archiveId"))
-            fresh = not os.path.exists(marker(block))
-            if fresh:
-                os.makedirs(state, exist_ok=True)
-                self._restore(archive_id, target, block, state)
-                with open(marker(block), "w", encoding="utf-8") as out:
-                    out.write(archive_id + "\n")
-            done += int(block.get("size") or 0)
-            work.report("Retrieving", pid, done, total)
-            restored.append(RetrievedBlock(archive_id, int(block.get("size") or 0), target, True))
-            if fresh and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
-        return restored
+
+        def one(archive_id: str, target: Target, block: Mapping[str, Any]) -> list[str]:
+            return self._restore(archive_id, target, block, state)
+
+        return restore_blocks(pid, blocks, target, state, one)
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers and temporary downloads."""
@@ -391,13 +374,15 @@ class S3Storage(Storage):
                 return
             raise storage_error(exc, f"restoring {self.archive_id(key)}", self.bucket) from exc
 
-    def _restore(self, archive_id: str, target: str, block: Mapping[str, Any], state: str) -> None:
+    def _restore(
+        self, archive_id: str, target: Target, block: Mapping[str, Any], state: str
+    ) -> list[str]:
         key = self._own_key(archive_id)
         temp = os.path.join(state, "download.tar.part")
         try:
             self._download(key, temp, int(block.get("packedSize") or -1))
             try:
-                problems = restore_tar(temp, target, block)
+                restored = restore_tar(temp, target, block)
             except PermanentStorageError:
                 raise
             except (tarfile.TarError, EOFError, UnicodeError) as exc:
@@ -407,17 +392,13 @@ class S3Storage(Storage):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
-        if problems:
-            raise PermanentStorageError(
-                f"{archive_id}: {len(problems)} file(s) failed the check: "
-                + "; ".join(problems[: sources.MAX_LISTED])
-            )
+        return check_restored(archive_id, restored)
 
     def _download(self, key: str, path: str, expected_size: int) -> None:
         where = self.archive_id(key)
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=key)
-            with open(path, "wb") as out:
+            with os.fdopen(os.open(path, NEW_FILE, 0o600), "wb") as out:
                 for chunk in answer["Body"].iter_chunks(CHUNK):
                     out.write(chunk)
                 size = out.tell()

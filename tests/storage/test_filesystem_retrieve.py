@@ -83,7 +83,7 @@ def hostile_tar(path, member: tarfile.TarInfo, data: bytes = b"") -> dict:
 
 @pytest.mark.parametrize(
     ("name", "link"),
-    [("/etc/evil", None), ("../evil", None), ("a/../../evil", None), ("up", "../../evil")],
+    [("/etc/evil", None), ("../evil", None), ("a/../../evil", None)],
 )
 def test_members_that_would_escape_the_target_are_refused(archived, roots, name, link):
     storage, dataset, _ = archived
@@ -93,7 +93,7 @@ def test_members_that_would_escape_the_target_are_refused(archived, roots, name,
     folder = roots["archive"] / "hostile"
     folder.mkdir()
     block = hostile_tar(folder / "block-00000.tar", member, b"owned")
-    refused = "absolute or climbs out|leaves the folder"
+    refused = "absolute or climbs out"  # links that leave: tests/storage/test_restore_safety.py
     with work.step_run(job_id="job-x"), pytest.raises(PermanentStorageError, match=refused):
         storage.retrieve(dataset, [block], None)
     assert not (roots["retrieve"].parent / "evil").exists()
