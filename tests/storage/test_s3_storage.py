@@ -33,6 +33,17 @@ def object_bytes(settings, archive_id) -> bytes:
     return s3_client(settings.s3_endpoint_url).get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
+def damage_alpha(settings, blocks) -> dict:
+    """Overwrite ``sub/a.txt`` inside its object; return that block."""
+    small = next(b for b in blocks if any(f["path"] == "sub/a.txt" for f in b["dataFileList"]))
+    data = bytearray(object_bytes(settings, small["archiveId"]))
+    offset = bytes(data).index(b"alpha\n")
+    data[offset : offset + 5] = b"ALPHA"
+    bucket, key = parse_archive_id(small["archiveId"])
+    s3_client(settings.s3_endpoint_url).put_object(Bucket=bucket, Key=key, Body=bytes(data))
+    return small
+
+
 def test_a_folder_is_archived_to_objects_and_restored_byte_for_byte(s3_settings, roots):
     storage, dataset, blocks = archive(s3_settings, roots)
     assert len(blocks) >= 3
@@ -170,12 +181,7 @@ def test_without_a_budget_the_retrieval_waits_for_the_restore(s3_settings, roots
 
 def test_a_damaged_object_fails_the_retrieval_check(s3_settings, roots):
     storage, dataset, blocks = archive(s3_settings, roots)
-    small = next(b for b in blocks if any(f["path"] == "sub/a.txt" for f in b["dataFileList"]))
-    data = bytearray(object_bytes(s3_settings, small["archiveId"]))
-    offset = bytes(data).index(b"alpha\n")
-    data[offset : offset + 5] = b"ALPHA"
-    bucket, key = parse_archive_id(small["archiveId"])
-    s3_client(s3_settings.s3_endpoint_url).put_object(Bucket=bucket, Key=key, Body=bytes(data))
+    damage_alpha(s3_settings, blocks)
     with work.step_run(job_id="job-bad"), pytest.raises(PermanentStorageError) as failed:
         storage.retrieve(dataset, blocks, None)
     assert "sub/a.txt: sha256 checksum differs" in str(failed.value)
@@ -257,3 +263,16 @@ def test_credentials_from_a_shared_credentials_file_are_used(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
     _, _, blocks = archive(s3_settings, roots)
     assert blocks
+
+
+def test_s3_restores_refuse_a_planted_symlink_and_keep_no_unverified_file(s3_settings, roots):
+    storage, dataset, blocks = archive(s3_settings, roots)
+    (roots["retrieve"] / "job-planted").symlink_to(roots["elsewhere"])
+    with work.step_run(job_id="job-planted"), pytest.raises(PermanentStorageError, match="symlink"):
+        storage.retrieve(dataset, blocks, None)
+    assert list(roots["elsewhere"].iterdir()) == []
+    small = damage_alpha(s3_settings, blocks)
+    with work.step_run(job_id="job-bad"), pytest.raises(PermanentStorageError):
+        storage.retrieve(dataset, [small], None)
+    target = roots["retrieve"] / "job-bad" / "PID.TEST%2Fds%201"
+    assert [p for p in target.rglob("*") if not p.is_dir()] == [], "unverified files left"
