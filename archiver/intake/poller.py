@@ -50,7 +50,10 @@ class Poller:
         logger.warning("[job %s] cannot be processed: %s", escape(job.id), reason)
         message = f"failed: {reason}"[:500]
         errors = [{"pid": "", "code": "invalidId", "kind": "user", "message": reason}]
-        self.client.update_job(job.id, FINISHED_FAILED, message, result={"errors": errors})
+        try:
+            self.client.update_job(job.id, FINISHED_FAILED, message, result={"errors": errors})
+        except SciCatError as exc:  # the other jobs of the round go on; next round tries again
+            logger.error("[job %s] could not be failed in SciCat: %s", escape(job.id), exc)
 
     def run(self) -> None:
         """Poll until :meth:`stop`; a backend that refuses its job API ends it with

@@ -95,7 +95,8 @@ def retrieval_target(
         raise UserStorageError(
             f"destination {destination!r} is not under an allowed retrieval root"
         )
-    root = next(r for r in map(os.path.realpath, allowed) if r and is_within(base, r))
+    real_roots = [os.path.realpath(r) for r in allowed if r]
+    root = next(r for r in real_roots if is_within(base, r))
     rest = os.path.relpath(base, root)
     parts = () if rest == "." else tuple(rest.split("/"))
     return Target(root, (*parts, safe_name(pid)))
@@ -224,9 +225,9 @@ def restore_tar(tar_path: str, target: Target, block: Mapping[str, Any]) -> Rest
         if result.problems:
             return result
         while written:
-            folder, temp, name = written[0]
+            folder, temp, name = written[-1]
             _commit(folders.get(folder), temp, name, f"{target.path}/{folder}")
-            written.pop(0)
+            written.pop()
         result.skipped = [s for s in (_restore_link(folders, i) for i in links) if s]
         result.skipped += remove_escaping_links(top, target.path)
         return result

@@ -107,3 +107,18 @@ def test_the_poller_fails_jobs_with_unusable_ids_in_scicat(pipeline_factory, cap
     assert "contains the control character \\n" in error["message"]
     assert not pipe.emulator.datablocks(pids[0])
     assert forged_lines(caplog) == []
+
+
+def test_a_refused_failure_of_one_bad_job_does_not_hold_up_the_others(pipeline_factory):
+    pipe = pipeline_factory(flavour="next-legacy", publish_on=(), bridge=False)
+    pids = seed_many(pipe, 1)
+    bad = add_job_with_id(pipe, "..", [pids[0]], publish=False)
+    good = submit_many(pipe, pids)
+    pipe.emulator.inject_fault(r"/Jobs/(%2E|\.)(%2E|\.)$", 400, count=1, method="PATCH")
+    with connect(pipe.settings) as client:
+        poller = Poller(app, pipe.settings, client)
+        assert poller.poll_once() == 1, "the good job listed after the bad one is taken"
+        assert pipe.emulator.job(bad)["statusCode"] == "jobSubmitted"
+        assert poller.poll_once() == 0  # next round: the bad job is failed this time
+    assert pipe.emulator.job(bad)["statusCode"] == "finishedUnsuccessful"
+    wait_all(pipe, good)
