@@ -28,6 +28,7 @@ from typing import Any
 from kombu.exceptions import OperationalError
 
 from archiver.errors import SciCatError
+from archiver.ids import escape
 from archiver.scicat.base import IN_PROGRESS, SciCatClient
 
 logger = logging.getLogger(__name__)
@@ -79,10 +80,10 @@ class JobProgress:
         try:
             self.emit({"dataset": pid, "done": done, "total": total, "result": text})
         except (OperationalError, OSError) as exc:
-            logger.warning("[job %s] progress event not sent: %s", self.job_id, exc)
+            logger.warning("[job %s] progress event not sent: %s", escape(self.job_id), exc)
         if self.client.generation != "next":
             return
         try:
             self.client.update_job(self.job_id, IN_PROGRESS, text)
         except SciCatError as exc:
-            logger.warning("[job %s] progress not written: %s", self.job_id, exc)
+            logger.warning("[job %s] progress not written: %s", escape(self.job_id), exc)

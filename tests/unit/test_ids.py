@@ -83,3 +83,17 @@ def test_a_newline_in_a_job_id_or_pid_cannot_forge_a_job_log_line(caplog):
         "[job evil\\n[job forged] archive chain started] archive started",
         "[job evil\\n[job forged] archive chain started dataset p\\r\\nq] failed: disk\\nfull",
     ]
+
+
+def test_progress_warnings_log_the_job_id_escaped(caplog):
+    from types import SimpleNamespace
+
+    from archiver.storage.progress import JobProgress
+
+    def emit(_event):
+        raise OSError("broker gone")
+
+    client = SimpleNamespace(generation="loopback")
+    JobProgress(client, "j\n[job forged] x", emit)("Archiving", "p", 1, 1)  # type: ignore[arg-type]
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line == "[job j\\n[job forged] x] progress event not sent: broker gone"
