@@ -1,7 +1,7 @@
 """The intake's decision for one job: start a chain, drop it, or quarantine the message.
 
-Shared by the bridge process, the worker's bridge bootstep and the poller. A chain is
-started at most once per job id in this process (a bounded memory of jobs taken); across
+Shared by the bridge process, the worker's bridge bootstep, the HTTP intake and the poller.
+A chain is started at most once per job id in this process (a bounded memory of jobs taken); across
 processes and restarts the chain's first step claims the job in SciCat, so a second chain
 for the same job stops there without doing anything.
 """
@@ -50,11 +50,18 @@ class JobsTaken:
 
 
 class JobIntake:
-    """Turns jobs into chains, exactly once per job id in this process."""
+    """Turns jobs into chains, exactly once per job id in this process.
 
-    def __init__(self, app: Celery, settings: Settings) -> None:
+    ``publish_options`` go to the chain's ``apply_async`` (the HTTP intake bounds the
+    publish retries there, so that SciCat gets its answer within seconds).
+    """
+
+    def __init__(
+        self, app: Celery, settings: Settings, publish_options: dict[str, Any] | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.publish_options = dict(publish_options or {})
         self.taken = JobsTaken()
         self.started = 0
 
@@ -74,7 +81,7 @@ class JobIntake:
             logger.info("[job %s] duplicate: a chain was already started here; dropped", job.id)
             return False
         ctx = context_for(job, api)
-        plan_chain(self.app, ctx).apply_async()
+        plan_chain(self.app, ctx).apply_async(**self.publish_options)
         self.taken.add(job.id)
         self.started += 1
         logger.info(
