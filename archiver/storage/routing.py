@@ -15,8 +15,9 @@
 Each entry's settings are the archiver's own settings (by name, ``archive_root``, or by
 variable, ``ARCHIVER_ARCHIVE_ROOT``), parsed like the environment, on top of the process's
 settings; credentials stay in the environment. Archiving picks the entry named by the
-dataset's ``datasetlifecycle.storageLocation`` (the field SciCat's job ``switch`` action
-routes on), or ``default`` when it is empty; a name the table lacks is a user error of that
+job's ``jobParams.storageLocation`` (for every dataset of the job), else by the dataset's
+``datasetlifecycle.storageLocation`` (the field SciCat's job ``switch`` action routes on),
+else ``default``; a name the table lacks is a user error of that
 dataset, with a message listing the known names. Retrieval asks each entry which DataBlocks
 it holds (by ``archiveId``), so data comes back from where it was written even if the
 dataset's ``storageLocation`` changed since. The steps see one ordinary storage.
@@ -117,7 +118,18 @@ class RoutingStorage(Storage):
         }
 
     def route(self, dataset: Mapping[str, Any]) -> Storage:
-        """The storage of ``dataset``: its ``storageLocation``, else the default."""
+        """The storage of ``dataset``: the job's ``jobParams.storageLocation``, else the
+        dataset's ``datasetlifecycle.storageLocation``, else the default."""
+        chosen = work.current().storage_location
+        if chosen:
+            storage = self.backends.get(chosen)
+            if storage is None:
+                raise work.UserStorageError(
+                    f"storage location {chosen!r} of the job (jobParams.storageLocation) is "
+                    f"not in ARCHIVER_STORAGE_TABLE (known: {', '.join(sorted(self.backends))}); "
+                    "submit the job again with one of them"
+                )
+            return storage
         life = dataset.get("datasetlifecycle")
         location = (
             str((life or {}).get("storageLocation") or "") if isinstance(life, Mapping) else ""
