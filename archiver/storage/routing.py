@@ -120,21 +120,15 @@ class RoutingStorage(Storage):
     def route(self, dataset: Mapping[str, Any]) -> Storage:
         """The storage of ``dataset``: the job's ``jobParams.storageLocation``, else the
         dataset's ``datasetlifecycle.storageLocation``, else the default."""
-        chosen = work.current().storage_location
-        if chosen:
-            storage = self.backends.get(chosen)
-            if storage is None:
-                raise work.UserStorageError(
-                    f"storage location {chosen!r} of the job (jobParams.storageLocation) is "
-                    f"not in ARCHIVER_STORAGE_TABLE (known: {', '.join(sorted(self.backends))}); "
-                    "submit the job again with one of them"
-                )
-            return storage
-        life = dataset.get("datasetlifecycle")
-        location = (
-            str((life or {}).get("storageLocation") or "") if isinstance(life, Mapping) else ""
-        )
-        name = location or self.default
+        name = work.current().storage_location
+        source, fix = "the job (jobParams.storageLocation)", "submit the job again with"
+        if not name:
+            life = dataset.get("datasetlifecycle")
+            location = (
+                str((life or {}).get("storageLocation") or "") if isinstance(life, Mapping) else ""
+            )
+            name = location or self.default
+            source, fix = "the dataset", "set datasetlifecycle.storageLocation to"
         if name is None:
             raise work.UserStorageError(
                 "the dataset has no datasetlifecycle.storageLocation and the storage table has "
@@ -143,9 +137,8 @@ class RoutingStorage(Storage):
         storage = self.backends.get(name)
         if storage is None:
             raise work.UserStorageError(
-                f"storage location {name!r} of the dataset is not in ARCHIVER_STORAGE_TABLE "
-                f"(known: {', '.join(sorted(self.backends))}); set datasetlifecycle."
-                "storageLocation to one of them"
+                f"storage location {name!r} of {source} is not in ARCHIVER_STORAGE_TABLE "
+                f"(known: {', '.join(sorted(self.backends))}); {fix} one of them"
             )
         return storage
 
