@@ -21,21 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
-import shutil
-import stat
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
-from archiver.storage import sources, work
+from archiver.storage import tarblocks, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, is_within, local_source, safe_name
+from archiver.storage.paths import is_within, safe_name
 from archiver.storage.restore import restore_tar
 from archiver.storage.tarpack import Member, drop_cache, read_tar, remove_stale_parts, write_tar
 
@@ -46,10 +42,6 @@ VERSION = "scicat-archiver-tar/1"
 def tar_name(index: int) -> str:
     """The file name of tar ``index`` of a dataset."""
     return f"block-{index:05d}.tar"
-
-
-def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _atomic_write(path: str, text: str) -> None:
@@ -92,32 +84,24 @@ class FilesystemStorage(Storage):
         self, dataset: Mapping[str, Any], origdatablocks: Iterable[Mapping[str, Any]]
     ) -> Iterator[ArchivedBlock]:
         pid = str(dataset["pid"])
-        scicat_folder = str(dataset.get("sourceFolder") or "")
-        paths, problems = sources.listed_paths(origdatablocks, scicat_folder)
-        members, missing = sources.scan(local_source(scicat_folder, self.path_map), paths)
-        problems += missing
-        if problems:
-            raise work.UserStorageError(sources.describe_problems(problems))
-        blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
+        blocks = tarblocks.plan(
+            dataset, origdatablocks, self.path_map, self.max_bytes, self.max_files
+        )
         folder = os.path.join(self.archive_root, safe_name(pid))
         try:
             os.makedirs(folder, exist_ok=True)
             remove_stale_parts(folder)
         except OSError as exc:
             raise TransientStorageError(f"archive folder {folder}: {exc}") from exc
-        total = sum(m.size for m in members)
-        done = 0
-        for index, block in enumerate(blocks):
-            tar = os.path.join(folder, tar_name(index))
-            body = self._existing(tar, block)
-            packed_now = body is None
-            if body is None:
-                body = self._pack(pid, tar, block, done, total)
-            done += int(body["size"])
-            work.report("Archiving", pid, done, total)
-            yield ArchivedBlock(index, body)
-            if packed_now and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars written")
+        yield from tarblocks.archive_blocks(
+            pid,
+            blocks,
+            lambda index, block: self._existing(os.path.join(folder, tar_name(index)), block),
+            lambda index, block, done, total: self._pack(
+                pid, os.path.join(folder, tar_name(index)), block, done, total
+            ),
+            "written",
+        )
 
     def _existing(self, tar: str, block: list[Member]) -> dict[str, Any] | None:
         """The DataBlock of an already written and verified tar that matches ``block``."""
@@ -127,13 +111,10 @@ class FilesystemStorage(Storage):
             st = os.stat(tar)
         except (OSError, ValueError):
             return None
-        body = manifest.get("block") if isinstance(manifest, dict) else None
-        if not isinstance(body, dict) or manifest.get("tar") != [st.st_size, st.st_mtime_ns]:
+        if not isinstance(manifest, dict) or manifest.get("tar") != [st.st_size, st.st_mtime_ns]:
             return None
-        listed = [(f.get("path"), f.get("size")) for f in body.get("dataFileList") or ()]
-        if listed != [(m.path, m.size) for m in block] or body.get("chkAlg") != self.alg:
-            return None
-        return body
+        body = manifest.get("block")
+        return body if tarblocks.matches_plan(body, block, self.alg) else None
 
     def _pack(
         self, pid: str, tar: str, block: list[Member], done: int, total: int
@@ -141,14 +122,8 @@ class FilesystemStorage(Storage):
         for stale in (f"{tar}.json", tar):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(stale)
-        progress = [done]
-
-        def packed(size: int) -> None:
-            progress[0] += size
-            work.report("Archiving", pid, progress[0], total)
-
         try:
-            sums = write_tar(block, tar, self.alg, packed)
+            sums = write_tar(block, tar, self.alg, tarblocks.packing_progress(pid, done, total))
         except FileNotFoundError as exc:
             raise work.UserStorageError(f"1 file(s) cannot be archived: {exc}") from exc
         except PermissionError as exc:
@@ -157,26 +132,7 @@ class FilesystemStorage(Storage):
             raise TransientStorageError(f"writing {tar}: {exc}") from exc
         self._verify(tar, block, sums)
         st = os.stat(tar)
-        files = [
-            {
-                "path": m.path,
-                "size": m.size,
-                "time": iso_time(m.mtime),
-                "chk": digest,
-                "uid": str(m.uid),
-                "gid": str(m.gid),
-                "perm": _perm(m),
-            }
-            for m, digest in zip(block, sums, strict=True)
-        ]
-        body = {
-            "archiveId": tar,
-            "size": sum(m.size for m in block),
-            "packedSize": st.st_size,
-            "chkAlg": self.alg,
-            "version": VERSION,
-            "dataFileList": files,
-        }
+        body = tarblocks.datablock(tar, block, sums, st.st_size, self.alg, VERSION)
         pairs = zip(block, sums, strict=True)
         lines = (_sums_line(d, m.path) for m, d in pairs if m.link is None)  # links: see .json
         _atomic_write(f"{tar}.{self.alg}", "".join(lines))
@@ -205,40 +161,17 @@ class FilesystemStorage(Storage):
         datablocks: Iterable[Mapping[str, Any]],
         destination: str | None,
     ) -> list[RetrievedBlock]:
-        pid = str(dataset["pid"])
-        job = safe_name(work.current().job_id or "no-job")
-        if destination:
-            base = allowed_destination(destination, self.allowed_roots)
-            if base is None:
-                raise work.UserStorageError(
-                    f"destination {destination!r} is not under an allowed retrieval root"
-                )
-            target = os.path.join(base, safe_name(pid))
-        else:
-            target = os.path.join(self.retrieve_root, job, safe_name(pid))
-        state = os.path.join(self.retrieve_root, ".archiver", job, safe_name(pid))
-        blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
-        total = sum(int(b.get("size") or 0) for b in blocks)
-        done = 0
-        restored: list[RetrievedBlock] = []
-        for index, block in enumerate(blocks):
-            archive_id = str(block.get("archiveId"))
-            marker = os.path.join(state, hashlib.sha256(archive_id.encode()).hexdigest()[:24])
-            fresh = not os.path.exists(marker)
-            if fresh:
-                self._restore(archive_id, target, block)
-                os.makedirs(state, exist_ok=True)
-                _atomic_write(marker, archive_id + "\n")
-            done += int(block.get("size") or 0)
-            work.report("Retrieving", pid, done, total)
-            restored.append(RetrievedBlock(archive_id, int(block.get("size") or 0), target, True))
-            if fresh and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
-        return restored
+        return tarblocks.restore_blocks(
+            dataset,
+            datablocks,
+            destination,
+            (self.allowed_roots, self.retrieve_root),
+            lambda tar, target, block, _: self._restore(tar, target, block),
+        )
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers (which tars of which dataset were restored)."""
-        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
+        tarblocks.forget_retrievals(self.retrieve_root, job_id)
 
     def _restore(self, archive_id: str, target: str, block: Mapping[str, Any]) -> None:
         tar = os.path.realpath(archive_id)
@@ -256,14 +189,4 @@ class FilesystemStorage(Storage):
             if exc.errno == errno.EIO:
                 raise PermanentStorageError(f"{archive_id} cannot be read: {exc}") from exc
             raise TransientStorageError(f"restoring {archive_id}: {exc}") from exc
-        if problems:
-            raise PermanentStorageError(
-                f"{archive_id}: {len(problems)} file(s) failed the check: "
-                + "; ".join(problems[: sources.MAX_LISTED])
-            )
-
-
-def _perm(member: Member) -> str:
-    """``ls -l`` style permissions, e.g. ``-rw-r--r--`` or ``lrwxrwxrwx``."""
-    kind = stat.S_IFLNK if member.link is not None else stat.S_IFREG
-    return stat.filemode(kind | (0o777 if member.link is not None else member.mode))
+        tarblocks.check_restored(archive_id, problems)

@@ -27,21 +27,18 @@ filesystem backend's safe restore code (every file checked against the DataBlock
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import shutil
 import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
-from archiver.storage import sources, work
+from archiver.storage import tarblocks, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.paths import allowed_destination, local_source, safe_name
+from archiver.storage.paths import safe_name
 from archiver.storage.restore import restore_tar
 from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
 from archiver.storage.s3_upload import SourceChanged, Uploaded, upload_tar
@@ -52,10 +49,6 @@ VERSION = "scicat-archiver-s3tar/1"
 #: Storage classes whose objects must be restored before they can be read.
 COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 MANIFEST_SUFFIX = ".json"
-
-
-def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_archive_id(archive_id: str) -> tuple[str, str]:
@@ -143,26 +136,18 @@ class S3Storage(Storage):
         self, dataset: Mapping[str, Any], origdatablocks: Iterable[Mapping[str, Any]]
     ) -> Iterator[ArchivedBlock]:
         pid = str(dataset["pid"])
-        scicat_folder = str(dataset.get("sourceFolder") or "")
-        paths, problems = sources.listed_paths(origdatablocks, scicat_folder)
-        members, missing = sources.scan(local_source(scicat_folder, self.path_map), paths)
-        problems += missing
-        if problems:
-            raise work.UserStorageError(sources.describe_problems(problems))
-        blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
-        total = sum(m.size for m in members)
-        done = 0
-        for index, block in enumerate(blocks):
-            key = self.key(pid, index)
-            body = self._existing(key, block)
-            uploaded_now = body is None
-            if body is None:
-                body = self._upload(pid, key, block, done, total)
-            done += int(body["size"])
-            work.report("Archiving", pid, done, total)
-            yield ArchivedBlock(index, body)
-            if uploaded_now and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars uploaded")
+        blocks = tarblocks.plan(
+            dataset, origdatablocks, self.path_map, self.max_bytes, self.max_files
+        )
+        yield from tarblocks.archive_blocks(
+            pid,
+            blocks,
+            lambda index, block: self._existing(self.key(pid, index), block),
+            lambda index, block, done, total: self._upload(
+                pid, self.key(pid, index), block, done, total
+            ),
+            "uploaded",
+        )
 
     def _existing(self, key: str, block: list[Member]) -> dict[str, Any] | None:
         """The DataBlock of an uploaded, verified tar that matches ``block``."""
@@ -170,10 +155,7 @@ class S3Storage(Storage):
         if manifest is None:
             return None
         body = manifest.get("block")
-        if not isinstance(body, dict):
-            return None
-        listed = [(f.get("path"), f.get("size")) for f in body.get("dataFileList") or ()]
-        if listed != [(m.path, m.size) for m in block] or body.get("chkAlg") != self.alg:
+        if not tarblocks.matches_plan(body, block, self.alg):
             return None
         head = self.head(key)
         if head is None or not self._matches(head, manifest.get("object") or {}):
@@ -195,12 +177,7 @@ class S3Storage(Storage):
     def _upload(
         self, pid: str, key: str, block: list[Member], done: int, total: int
     ) -> dict[str, Any]:
-        progress = [done]
-
-        def packed(size: int) -> None:
-            progress[0] += size
-            work.report("Archiving", pid, progress[0], total)
-
+        packed = tarblocks.packing_progress(pid, done, total)
         self._abort_stale_uploads(key)
         where = self.archive_id(key)
         try:
@@ -221,26 +198,7 @@ class S3Storage(Storage):
         except s3_failures() as exc:
             raise storage_error(exc, f"uploading {where}", self.bucket) from exc
         self._verify(key, uploaded)
-        files = [
-            {
-                "path": m.path,
-                "size": m.size,
-                "time": iso_time(m.mtime),
-                "chk": digest,
-                "uid": str(m.uid),
-                "gid": str(m.gid),
-                "perm": _perm(m),
-            }
-            for m, digest in zip(block, uploaded.sums, strict=True)
-        ]
-        body = {
-            "archiveId": where,
-            "size": sum(m.size for m in block),
-            "packedSize": uploaded.size,
-            "chkAlg": self.alg,
-            "version": VERSION,
-            "dataFileList": files,
-        }
+        body = tarblocks.datablock(where, block, uploaded.sums, uploaded.size, self.alg, VERSION)
         manifest = {
             "format": VERSION,
             "object": {
@@ -301,47 +259,14 @@ class S3Storage(Storage):
         datablocks: Iterable[Mapping[str, Any]],
         destination: str | None,
     ) -> list[RetrievedBlock]:
-        pid = str(dataset["pid"])
-        job = safe_name(work.current().job_id or "no-job")
-        if destination:
-            base = allowed_destination(destination, self.allowed_roots)
-            if base is None:
-                raise work.UserStorageError(
-                    f"destination {destination!r} is not under an allowed retrieval root"
-                )
-            target = os.path.join(base, safe_name(pid))
-        else:
-            target = os.path.join(self.retrieve_root, job, safe_name(pid))
-        state = os.path.join(self.retrieve_root, ".archiver", job, safe_name(pid))
-        blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
-
-        def marker(block: Mapping[str, Any]) -> str:
-            digest = hashlib.sha256(str(block.get("archiveId")).encode()).hexdigest()[:24]
-            return os.path.join(state, digest)
-
-        todo = [b for b in blocks if not os.path.exists(marker(b))]
-        self._await_readable(pid, todo)
-        total = sum(int(b.get("size") or 0) for b in blocks)
-        done = 0
-        restored: list[RetrievedBlock] = []
-        for index, block in enumerate(blocks):
-            archive_id = str(block.get("archiveId"))
-            fresh = not os.path.exists(marker(block))
-            if fresh:
-                os.makedirs(state, exist_ok=True)
-                self._restore(archive_id, target, block, state)
-                with open(marker(block), "w", encoding="utf-8") as out:
-                    out.write(archive_id + "\n")
-            done += int(block.get("size") or 0)
-            work.report("Retrieving", pid, done, total)
-            restored.append(RetrievedBlock(archive_id, int(block.get("size") or 0), target, True))
-            if fresh and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars restored")
-        return restored
+        roots = (self.allowed_roots, self.retrieve_root)
+        return tarblocks.restore_blocks(
+            dataset, datablocks, destination, roots, self._restore, self._await_readable
+        )
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers and temporary downloads."""
-        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
+        tarblocks.forget_retrievals(self.retrieve_root, job_id)
 
     def _own_key(self, archive_id: str) -> str:
         bucket, key = parse_archive_id(archive_id)
@@ -411,11 +336,7 @@ class S3Storage(Storage):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
-        if problems:
-            raise PermanentStorageError(
-                f"{archive_id}: {len(problems)} file(s) failed the check: "
-                + "; ".join(problems[: sources.MAX_LISTED])
-            )
+        tarblocks.check_restored(archive_id, problems)
 
     def _download(self, key: str, path: str, expected_size: int) -> None:
         where = self.archive_id(key)
@@ -447,10 +368,3 @@ class S3Storage(Storage):
             raise storage_error(
                 exc, f"listing s3://{self.bucket}/{self.prefix}", self.bucket
             ) from exc
-
-
-def _perm(member: Member) -> str:
-    import stat
-
-    kind = stat.S_IFLNK if member.link is not None else stat.S_IFREG
-    return stat.filemode(kind | (0o777 if member.link is not None else member.mode))
