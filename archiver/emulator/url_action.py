@@ -5,8 +5,9 @@ The backend renders ``url`` and each header value as a handlebars template of
 ``{job, env}``; here only ``{{ job.KEY }}`` and ``{{ env.NAME }}`` are understood, enough
 for an archiver's address and credentials. ``{{ }}`` HTML-escapes (base64's ``=`` becomes
 ``&#x3D;``), so credentials need ``{{{ }}}``. The body is ``{{{jsonify job}}}`` (the stored
-v4 job document) or ``{{{jsonify (job_v3 job)}}}`` (its v3 view), sent with ``fetch``,
-whose answer the job request waits for. A non-2xx answer fails the job request with that
+v4 job document) or ``{{{jsonify (job_v3 job)}}}`` (its v3 view, :func:`job_v3`), both
+pretty-printed like ``jsonify`` does, sent with ``fetch``, whose answer the job request
+waits for. A non-2xx answer fails the job request with that
 status and ``Got response: <text>``; a call that does not connect fails it with 400
 ``Invalid job input ... unable to perform action 'url'``. The job is stored either way.
 ``fetch`` labels a string body ``text/plain;charset=UTF-8`` unless a header says otherwise.
@@ -24,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.emulator.jobs import to_v3
 from archiver.emulator.protocol import ApiError
 
 _PLACEHOLDER = re.compile(r"\{\{(\{?)\s*(job|env)\.([A-Za-z0-9_]+)\s*\}?\}\}")
@@ -58,10 +58,10 @@ class UrlAction:
     def perform(self, doc: Mapping[str, Any]) -> None:
         """Send the call for job ``doc``; raise :class:`ApiError` as the backend answers."""
         url = urllib.parse.quote(render(self.url, doc), safe=_URI_SAFE)  # encodeURI
-        payload = dict(doc) if self.body == "v4" else to_v3(doc)
+        payload = dict(doc) if self.body == "v4" else job_v3(doc)
         headers = {"content-type": "text/plain;charset=UTF-8"}
         headers.update({k.lower(): render(v, doc) for k, v in self.headers.items()})
-        data = json.dumps(payload).encode("utf-8")
+        data = json.dumps(payload, indent=3).encode("utf-8")  # jsonify: JSON.stringify(x, null, 3)
         request = urllib.request.Request(url, data=data, method=self.method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
@@ -75,6 +75,22 @@ class UrlAction:
                 f"Invalid job input. Job '{doc.get('type')}' unable to perform action 'url' "
                 f"due to TypeError: fetch failed ({exc})",
             ) from None
+
+
+def job_v3(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What backend-next's ``job_v3`` template helper makes of a job: the v3 field names,
+    ``jobParams`` kept whole (``datasetList`` too) plus ``username``, status word as
+    ``jobStatusMessage``."""
+    params = dict(doc.get("jobParams") or {})
+    return {
+        "id": doc["id"],
+        "emailJobInitiator": doc.get("contactEmail"),
+        "type": doc["type"],
+        "creationTime": doc.get("createdAt"),
+        "jobParams": {**params, "username": doc.get("createdBy")},
+        "jobStatusMessage": doc["statusCode"],
+        "datasetList": params.get("datasetList", []),
+    }
 
 
 def render(template: str, doc: Mapping[str, Any]) -> str:

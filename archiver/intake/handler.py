@@ -53,15 +53,22 @@ class JobIntake:
     """Turns jobs into chains, exactly once per job id in this process.
 
     ``publish_options`` go to the chain's ``apply_async`` (the HTTP intake bounds the
-    publish retries there, so that SciCat gets its answer within seconds).
+    publish retries there, so that SciCat gets its answer within seconds). ``sender_api``
+    is the generation every job comes from when the intake knows it (only backend-next
+    >= 4.14 has the url action, whatever shape its body has).
     """
 
     def __init__(
-        self, app: Celery, settings: Settings, publish_options: dict[str, Any] | None = None
+        self,
+        app: Celery,
+        settings: Settings,
+        publish_options: dict[str, Any] | None = None,
+        sender_api: str | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
         self.publish_options = dict(publish_options or {})
+        self.sender_api = sender_api
         self.taken = JobsTaken()
         self.started = 0
 
@@ -70,6 +77,8 @@ class JobIntake:
         (only backend-next >= 4.14 publishes v4 documents, only LoopBack v3 ones)."""
         if self.settings.scicat_api != "auto":
             return self.settings.scicat_api
+        if self.sender_api is not None:
+            return self.sender_api
         return "next" if message.shape == "v4" else "loopback"
 
     def offer(self, job: Job, api: str) -> bool:

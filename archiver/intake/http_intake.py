@@ -57,7 +57,8 @@ class IntakeServer(ThreadingHTTPServer):
         self.settings = settings
         self.credentials: Credentials = credentials(settings)
         retry = {"retry": True, "retry_policy": PUBLISH_RETRY}
-        self.intake = JobIntake(app, settings, publish_options=retry)
+        # Only backend-next >= 4.14 has the url action: a v3 body (job_v3) is from it too.
+        self.intake = JobIntake(app, settings, publish_options=retry, sender_api="next")
         self.lock = threading.Lock()
         self.counts = {"started": 0, "dropped": 0, "refused": 0, "unavailable": 0}
         self._thread: threading.Thread | None = None

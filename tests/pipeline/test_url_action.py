@@ -33,7 +33,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def url_action(port: int, on: tuple[str, ...] = ("create",)) -> UrlAction:
+def url_action(port: int, on: tuple[str, ...] = ("create",), body: str = "v4") -> UrlAction:
     """The jobConfig.yaml url action of docs/intake.md, for an intake on ``port``."""
     return UrlAction(
         url=f"http://127.0.0.1:{port}/jobs",
@@ -42,6 +42,7 @@ def url_action(port: int, on: tuple[str, ...] = ("create",)) -> UrlAction:
             "Authorization": "Basic {{{ env." + ENV_NAME + " }}}",
             "Content-Type": "application/json",
         },
+        body=body,
         on=on,
     )
 
@@ -54,12 +55,14 @@ def url_pipeline(
     monkeypatch.setenv(ENV_NAME, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
     servers: list[IntakeServer] = []
 
-    def start(on: tuple[str, ...] = ("create",), **extra: Any) -> tuple[Pipeline, IntakeServer]:
+    def start(
+        on: tuple[str, ...] = ("create",), body: str = "v4", **extra: Any
+    ) -> tuple[Pipeline, IntakeServer]:
         port = free_port()
         pipe = pipeline_factory(
             bridge=False,
             publish_on=(),
-            emulator_options={"url_action": url_action(port, on)},
+            emulator_options={"url_action": url_action(port, on, body)},
             serve_user=USER,
             serve_password=PASSWORD,
             **extra,
@@ -73,8 +76,9 @@ def url_pipeline(
         server.stop()
 
 
-def test_a_job_posted_by_the_url_action_runs_to_finished_successful(url_pipeline):
-    pipe, server = url_pipeline(on=("create", "update"))
+@pytest.mark.parametrize("body", ["v4", "v3"])
+def test_a_job_posted_by_the_url_action_runs_to_finished_successful(url_pipeline, body):
+    pipe, server = url_pipeline(on=("create", "update"), body=body)
     pids = seed(pipe, count=2)
     job_id = submit(pipe, "archive", pids)
     job = pipe.wait_finished(job_id)
