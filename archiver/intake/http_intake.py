@@ -203,4 +203,6 @@ class IntakeHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
-        logger.info("%s %s", self.address_string(), format % args)
+        # Health probes come every few seconds: only at DEBUG.
+        level = logging.DEBUG if self.path.startswith(HEALTH_PATH) else logging.INFO
+        logger.log(level, "%s %s", self.address_string(), format % args)

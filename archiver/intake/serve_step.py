@@ -4,7 +4,8 @@ Enabled by ``celery -A archiver worker --with-serve`` or ``ARCHIVER_SERVE_IN_WOR
 A worker bootstep starts :class:`~archiver.intake.http_intake.IntakeServer` in the worker's
 main process when the worker starts and stops it when the worker stops; chains are queued
 through the worker's app, exactly as ``archiver serve`` queues them. Run it in one worker
-per host and port (a second one cannot bind the port and stops the worker with that line).
+per host and port: a worker that cannot bind the port, or has no credentials, stops at
+start with one line saying so.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from celery import Celery, bootsteps
 
 from archiver import runtime
+from archiver.errors import ConfigError
 from archiver.intake.http_intake import IntakeServer
 from archiver.intake.worker_step import worker_flag
 
@@ -29,7 +31,19 @@ class ServeStep(bootsteps.StartStopStep):
         super().__init__(parent, **options)
 
     def create(self, parent: Any) -> IntakeServer:
-        return IntakeServer(parent.app, runtime.settings())
+        settings = runtime.settings()
+        try:
+            return IntakeServer(parent.app, settings)
+        except ConfigError as exc:
+            raise SystemExit(
+                f"archiver: the HTTP intake (--with-serve) cannot start: {exc}"
+            ) from None
+        except OSError as exc:
+            address = f"{settings.serve_host}:{settings.serve_port}"
+            raise SystemExit(
+                f"archiver: the HTTP intake (--with-serve) cannot listen on {address} "
+                f"({exc.strerror or exc}): set ARCHIVER_SERVE_HOST/ARCHIVER_SERVE_PORT"
+            ) from None
 
 
 def install(app: Celery) -> None:

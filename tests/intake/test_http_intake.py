@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -269,3 +270,25 @@ def test_archiver_serve_answers_health_and_stops_on_sigterm(broker_url, tmp_path
         proc.kill()
     assert proc.returncode == 0, err
     assert "HTTP intake stopped" in out and PASSWORD not in out + err
+
+
+@pytest.mark.parametrize("problem", ["no credentials", "port in use"])
+def test_a_worker_with_serve_that_cannot_start_the_intake_stops_with_one_line(broker_url, problem):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        extra = {"ARCHIVER_TASK_QUEUE": f"test.serve.{uuid.uuid4().hex}"}
+        if problem == "port in use":
+            extra.update(ARCHIVER_SERVE_USER=USER, ARCHIVER_SERVE_PASSWORD=PASSWORD)
+        command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--pool", "solo"]
+        command += ["--with-serve", "-n", f"serve-{uuid.uuid4().hex[:8]}@%h"]
+        done = subprocess.run(
+            command, env=_serve_env(broker_url, port, **extra), capture_output=True, text=True,
+            timeout=90,
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output, output
+    [line] = [line for line in output.splitlines() if "HTTP intake (--with-serve)" in line]
+    words = "ARCHIVER_SERVE_USER" if problem == "no credentials" else "cannot listen on"
+    assert words in line and PASSWORD not in output
