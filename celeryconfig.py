@@ -26,6 +26,19 @@ def publish_retry_policy(window: float) -> dict[str, Any]:
     return {**PUBLISH_RETRY_POLICY, "max_retries": tries}
 
 
+#: The periodic fixity audit's task (archiver.audit.periodic).
+AUDIT_TASK = "archiver.audit.periodic"
+
+
+def audit_schedule(interval: float) -> dict[str, Any]:
+    """``celery -A archiver beat``'s schedule: the fixity audit every ``interval`` seconds
+    (0: nothing). A run no worker started within one interval expires instead of piling up."""
+    if interval <= 0:
+        return {}
+    entry = {"task": AUDIT_TASK, "schedule": interval, "options": {"expires": interval}}
+    return {"archiver-fixity-audit": entry}
+
+
 def from_settings(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for ``settings`` as a dict of Celery setting names."""
     return {
@@ -69,6 +82,8 @@ def from_settings(settings: Settings) -> dict[str, Any]:
         "task_ignore_result": settings.result_backend is None,
         # Keep the worker's logging format ours (job id on every line).
         "worker_hijack_root_logger": False,
+        # ARCHIVER_AUDIT_INTERVAL > 0: `celery -A archiver beat` queues a read-only audit.
+        "beat_schedule": audit_schedule(settings.audit_interval),
     }
 
 

@@ -2,7 +2,8 @@
 
 ``celery -A archiver worker`` finds it as ``archiver.app``. The pipeline's tasks live in
 the top-level ``tasks`` package and are registered when the worker imports it. The worker
-also accepts ``--with-bridge`` to consume SciCat's job queue itself. Started as
+also accepts ``--with-bridge`` to consume SciCat's job queue itself and ``--with-serve``
+to run the HTTP intake for SciCat's url action. Started as
 ``celery -A archiver flower``, Flower keeps every path behind its authentication
 (:mod:`archiver.flower_auth`). The worker is named ``archiver-<pid>@<host>`` unless ``-n``
 says otherwise (:mod:`archiver.worker_name`).
@@ -16,6 +17,7 @@ from celery import Celery
 from kombu.utils.objects import cached_property
 
 from archiver.flower_auth import protect_every_path, running_flower
+from archiver.intake import serve_step
 from archiver.intake.worker_step import install
 
 
@@ -30,5 +32,6 @@ class ArchiverCelery(Celery):
 app = ArchiverCelery("archiver", include=["tasks"])
 app.config_from_object("celeryconfig")
 install(app)
+serve_step.install(app)
 if running_flower():
     protect_every_path()

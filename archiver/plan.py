@@ -54,6 +54,9 @@ FAIL_TASK = "archiver.job.fail"
 ERRBACK_TASK = "archiver.job.on_step_failure"
 #: jobParams keys that may carry a retrieval destination.
 DESTINATION_KEYS = ("destinationPath", "destination", "location")
+#: jobParams key naming the storage (ARCHIVER_STORAGE=routing) the job's datasets go to,
+#: instead of each dataset's datasetlifecycle.storageLocation.
+STORAGE_LOCATION_KEY = "storageLocation"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class JobContext:
     api: str
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
     destination: str | None = None
+    storage_location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,6 +85,7 @@ class JobContext:
             api=str(data.get("api", "")),
             run=str(data.get("run") or uuid.uuid4().hex),
             destination=data.get("destination"),
+            storage_location=data.get("storage_location"),
         )
 
 
@@ -90,7 +95,15 @@ def context_for(job: Job, api: str) -> JobContext:
         (str(job.params[k]) for k in DESTINATION_KEYS if isinstance(job.params.get(k), str)),
         None,
     )
-    return JobContext(job.id, job.type, tuple(job.pids), api, destination=destination)
+    location = job.params.get(STORAGE_LOCATION_KEY)
+    return JobContext(
+        job.id,
+        job.type,
+        tuple(job.pids),
+        api,
+        destination=destination,
+        storage_location=None if location in (None, "") else str(location),
+    )
 
 
 def task_id(ctx: JobContext, name: str) -> str:

@@ -104,6 +104,13 @@ def _parse_float(value: str) -> float:
     return number
 
 
+def _parse_fraction(value: str) -> float:
+    number = _parse_float(value)
+    if number > 1:
+        raise ValueError(f"must be a fraction between 0 and 1, got {value!r}")
+    return number
+
+
 def _parse_bool(value: str) -> bool:
     text = value.strip().lower()
     if text in ("1", "true", "yes", "on"):
@@ -219,6 +226,7 @@ METAVARS: dict[Callable[[str], object], str] = {
     _parse_int: "INTEGER",
     _parse_positive_int: "INTEGER",
     _parse_float: "NUMBER",
+    _parse_fraction: "NUMBER",
     _parse_bool: "BOOLEAN",
     _parse_path_map: "PREFIX=PREFIX;...",
     _parse_paths: "FOLDER;...",

@@ -30,6 +30,7 @@ from archiver.setting_values import (
     _parse_endpoint,
     _parse_float,
     _parse_folder,
+    _parse_fraction,
     _parse_int,
     _parse_path_map,
     _parse_paths,
@@ -365,6 +366,61 @@ TABLE: tuple[Setting, ...] = (
         None,
         _parse_str,
     ),
+    Setting(
+        "serve_host",
+        "ARCHIVER_SERVE_HOST",
+        "archiver serve: address the HTTP intake listens on (0.0.0.0: every interface)",
+        "127.0.0.1",
+    ),
+    Setting(
+        "serve_port",
+        "ARCHIVER_SERVE_PORT",
+        "archiver serve: port of the HTTP intake",
+        8090,
+        _parse_positive_int,
+    ),
+    Setting(
+        "serve_user",
+        "ARCHIVER_SERVE_USER",
+        "archiver serve: user name SciCat's url action sends with Basic auth",
+        None,
+    ),
+    Setting(
+        "serve_password",
+        "ARCHIVER_SERVE_PASSWORD",
+        "archiver serve: password SciCat's url action sends with Basic auth",
+        None,
+        _parse_str,
+        secret=True,
+        flag=False,
+    ),
+    Setting(
+        "serve_password_file",
+        "ARCHIVER_SERVE_PASSWORD_FILE",
+        "archiver serve: file holding that password (instead of ARCHIVER_SERVE_PASSWORD)",
+        None,
+    ),
+    Setting(
+        "serve_in_worker",
+        "ARCHIVER_SERVE_IN_WORKER",
+        "run the HTTP intake (archiver serve) inside `celery -A archiver worker`",
+        False,
+        _parse_bool,
+    ),
+    Setting(
+        "audit_interval",
+        "ARCHIVER_AUDIT_INTERVAL",
+        "seconds between fixity audits run by `celery -A archiver beat` (0: no periodic audit)",
+        0.0,
+        _parse_float,
+    ),
+    Setting(
+        "audit_sample",
+        "ARCHIVER_AUDIT_SAMPLE",
+        "fraction (0-1) of DataBlocks each periodic audit re-reads and re-hashes",
+        1.0,
+        _parse_fraction,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
@@ -419,6 +475,14 @@ class Settings:
     s3_restore_tier: str = "Standard"
     s3_restore_poll_seconds: float = 60.0
     storage_table: str | None = None
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8090
+    serve_user: str | None = None
+    serve_password: str | None = field(default=None, repr=False)
+    serve_password_file: str | None = None
+    serve_in_worker: bool = False
+    audit_interval: float = 0.0
+    audit_sample: float = 1.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

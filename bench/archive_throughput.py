@@ -1,4 +1,4 @@
-"""Archive throughput of the ``filesystem`` storage next to ``tar -cf - DIR | sha256sum``.
+"""Archive throughput of the ``filesystem`` and ``s3`` storages next to ``tar | sha256sum``.
 
 ``python -m bench.archive_throughput [--size MB] [--dir FOLDER]`` generates a dataset of
 ``--size`` MB (default 2048: large files plus a folder of small ones), then, in the same
@@ -8,10 +8,16 @@ run and on the same data:
 2. ``tar -cf - DIR | tee OUT.tar | sha256sum; sync OUT.tar`` (the same, also writing the
    tar durably: what an archive must do at least),
 3. the filesystem storage's archive of the dataset (per-file sha256 while reading, tar
-   written under a temporary name, fsync, rename, page cache dropped, read back, verified).
+   written under a temporary name, fsync, rename, page cache dropped, read back, verified),
+4. the s3 storage's archive of the dataset to moto's S3 server on loopback
+   (:mod:`bench.moto_s3`: per-file sha256, the tar streamed in a multipart upload of
+   ``ARCHIVER_S3_PART_BYTES`` parts with its composite SHA-256, the object's checksum and
+   ETag compared, the manifest written). moto is a Python model of S3 on the same cores
+   (it parses every part and keeps objects in memory): the row is a floor for the whole
+   upload path, not S3's speed; a real store adds its network and takes moto's CPU away.
 
 Each is run once after a warm-up read, so the source data comes from the page cache in
-all three. Prints one row per measurement and the ratio of (3) to (1) and to (2).
+all of them. Prints one row per measurement and the ratio of (3) to (1) and to (2).
 :func:`run` returns the figures as a dict for ``bench.run``.
 """
 
@@ -94,6 +100,8 @@ def run(size_mb: int = 2048, workdir: str | None = None) -> dict[str, Any]:
         start = time.perf_counter()
         written = list(storage.archive(dataset, blocks))
         ours = time.perf_counter() - start
+        shutil.rmtree(root)  # the filesystem tars are not needed any more: free the disk
+        s3_seconds, s3_cpu, s3_tars = _s3_archive(settings, dataset, blocks)
         return {
             "bytes": total,
             "files": len(paths),
@@ -103,9 +111,29 @@ def run(size_mb: int = 2048, workdir: str | None = None) -> dict[str, Any]:
             "filesystem_mb_s": total / MB / ours,
             "ratio": baseline / ours,
             "ratio_to_write_baseline": with_write / ours,
+            "s3_tars": s3_tars,
+            "s3_mb_s": total / MB / s3_seconds,
+            "s3_ratio": baseline / s3_seconds,
+            "s3_cpu_mb_s": total / MB / s3_cpu,
         }
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _s3_archive(
+    settings: Settings, dataset: dict[str, Any], blocks: list[dict[str, Any]]
+) -> tuple[float, float, int]:
+    """Seconds, CPU seconds of this process (every thread) and tars of the s3 storage's
+    archive of the dataset, against moto (whose own CPU is not counted)."""
+    from archiver.storage.s3 import S3Storage
+    from bench.moto_s3 import moto_s3
+
+    with moto_s3() as (url, bucket):
+        s3 = settings.replace(storage="s3", s3_endpoint_url=url, s3_bucket=bucket)
+        storage = S3Storage(s3)
+        start, cpu = time.perf_counter(), time.process_time()
+        written = list(storage.archive(dataset, blocks))
+        return time.perf_counter() - start, time.process_time() - cpu, len(written)
 
 
 def format_rows(figures: dict[str, Any]) -> str:
@@ -120,6 +148,12 @@ def format_rows(figures: dict[str, Any]) -> str:
             f"{figures['filesystem_mb_s']:8.0f} MB/s",
             f"  ratio to baseline {figures['ratio']:.2f} (target >= 0.8); "
             f"to the baseline that also writes: {figures['ratio_to_write_baseline']:.2f}",
+            f"  s3 storage archive to moto ({figures['s3_tars']} object(s))      "
+            f"{figures['s3_mb_s']:8.0f} MB/s",
+            f"  s3 ratio to baseline {figures['s3_ratio']:.2f} (moto on loopback, sharing "
+            "the CPU: a floor, not S3's speed)",
+            f"  s3 storage: the archiver's own CPU             {figures['s3_cpu_mb_s']:8.0f} MB/s "
+            "of CPU (the rest of the time it waits for moto)",
         ]
     )
 

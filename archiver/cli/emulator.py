@@ -93,6 +93,18 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _url_action(opts: dict[str, Any]) -> Any:
+    """The url job action of --url-action, with Basic credentials from --url-action-auth-env."""
+    from archiver.emulator import UrlAction
+
+    if not opts["url_action"]:
+        return None
+    headers = {"Content-Type": "application/json"}
+    if opts["url_action_auth_env"]:
+        headers["Authorization"] = "Basic {{{ env." + opts["url_action_auth_env"] + " }}}"
+    return UrlAction(opts["url_action"], headers=headers, on=_PUBLISH[opts["url_action_on"]])
+
+
 def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | None,
           exchange: str, routing_key: str, overrides: dict[str, str]) -> Any:  # fmt: skip
     from archiver.emulator import Emulator
@@ -102,7 +114,7 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
         amqp_url=amqp_url, exchange=exchange, queue=opts["queue"], routing_key=routing_key,
         latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
         lifecycle_route=not opts["no_lifecycle_route"], profile=opts["profile"],
-        version=opts["version"], **overrides,
+        version=opts["version"], url_action=_url_action(opts), **overrides,
     )  # fmt: skip
 
 
@@ -136,6 +148,19 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
     help="the backend release: next-legacy 4.0-4.13 (default 4.3; 4.4+ lock the job API), "
     "next 4.14 or later (default 5.2.1; 4.14 resets counters on dataset PATCH)",
 )
+@click.option("--url-action", default=None, metavar="URL",
+              help="next: also POST each job to URL, like the job configuration's url action "
+                   "(e.g. http://127.0.0.1:8090/jobs for archiver serve)")  # fmt: skip
+@click.option(
+    "--url-action-on",
+    type=click.Choice(["create", "create,update"]),
+    default="create",
+    show_default=True,
+    help="job events the url action is run on",
+)
+@click.option("--url-action-auth-env", default=None, metavar="VARIABLE",
+              help="environment variable holding base64(user:password) for the url action's "
+                   "Basic auth (never the secret itself on the command line)")  # fmt: skip
 @click.option("--seed-examples", default=0, type=int, metavar="N",
               help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip
 @click.pass_context

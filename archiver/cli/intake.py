@@ -1,4 +1,4 @@
-"""``archiver bridge`` and ``archiver poll``: the two ways jobs enter the pipeline."""
+"""``archiver bridge``, ``archiver serve``, ``archiver poll``: the ways jobs enter the pipeline."""
 
 from __future__ import annotations
 
@@ -70,3 +70,43 @@ def poll_command(obj: CLIContext, once: bool) -> None:
         return
     _stop_on_signals(poller.stop)
     poller.run()
+
+
+@click.command("serve")
+@click.pass_obj
+def serve_command(obj: CLIContext) -> None:
+    """Take the jobs SciCat's url job action POSTs and start one Celery chain per new job.
+
+    Listens on ARCHIVER_SERVE_HOST:ARCHIVER_SERVE_PORT: POST /jobs (Basic auth with
+    ARCHIVER_SERVE_USER and ARCHIVER_SERVE_PASSWORD or ARCHIVER_SERVE_PASSWORD_FILE) answers
+    202 once the chain is queued, 200 for echoes, other job types and duplicates, 400 with
+    the reason for an unusable body, 503 when the broker does not take the chain (SciCat
+    then reports the error); GET /health answers 200 while the broker is reachable. Stop
+    with Ctrl-C or SIGTERM. The jobConfig.yaml snippet is in docs/intake.md.
+    """
+    import threading
+
+    from archiver import app, runtime
+    from archiver.intake.http_intake import IntakeServer
+
+    settings = obj.settings
+    runtime.configure(settings)
+    try:
+        server = IntakeServer(app, settings)
+    except OSError as exc:
+        address = f"{settings.serve_host}:{settings.serve_port}"
+        raise click.ClickException(
+            f"cannot listen on {address} ({exc.strerror or exc}): "
+            "set ARCHIVER_SERVE_HOST/ARCHIVER_SERVE_PORT"
+        ) from None
+    stopped = threading.Event()
+    _stop_on_signals(stopped.set)
+    server.start()
+    click.echo(f"HTTP intake on {server.url}: POST /jobs, GET /health", err=True)
+    try:
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        _default_signals()
+    click.echo(f"HTTP intake stopped: {server.counts}")

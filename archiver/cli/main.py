@@ -174,6 +174,7 @@ def _register() -> None:
     cli.add_command(health.health_command)
     cli.add_command(intake.bridge_command)
     cli.add_command(intake.poll_command)
+    cli.add_command(intake.serve_command)
     cli.add_command(ingest.ingest_command)
     cli.add_command(jobs.job_group)
     cli.add_command(batch.batch_command)

@@ -3,7 +3,9 @@
 Flavours: ``next`` (backend-next >= 4.14 / 5.x: v4 jobs + v3 shim, JWT login, publishes v4
 jobs to RabbitMQ), ``next-legacy`` (backend-next 4.0-4.13: hard-coded v3 jobs, never
 publishes) and ``loopback`` (LoopBack 3.x backend: ``access_token``, publishes v3 jobs on
-create). Start it with :class:`Emulator` or ``archiver emulator``.
+create). Start it with :class:`Emulator` or ``archiver emulator``. ``next`` can also run
+the job configuration's ``url`` action (:mod:`archiver.emulator.url_action`), which POSTs
+each job to an HTTP endpoint such as ``archiver serve``.
 
 Permissions (``next`` and ``next-legacy``): by default the ``scicatlive`` profile of
 :mod:`archiver.emulator.permissions` answers like backend v5.2.1 configured by scicatlive
@@ -32,8 +34,9 @@ from __future__ import annotations
 
 from archiver.emulator.emulator import Emulator
 from archiver.emulator.routes import route_table
+from archiver.emulator.url_action import UrlAction
 
 #: ``(method, path template)`` of every route the ``next`` flavour serves.
 ROUTES: list[tuple[str, str]] = route_table("next")
 
-__all__ = ["Emulator", "ROUTES", "route_table"]
+__all__ = ["Emulator", "ROUTES", "UrlAction", "route_table"]

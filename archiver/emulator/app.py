@@ -20,6 +20,7 @@ from archiver.emulator.publisher import Publisher, PublishError
 from archiver.emulator.router import Router
 from archiver.emulator.routes import build_routes
 from archiver.emulator.store import Store
+from archiver.emulator.url_action import UrlAction
 
 log = logging.getLogger(__name__)
 FLAVOURS = ("next", "next-legacy", "loopback")
@@ -36,6 +37,8 @@ class Config:
     lifecycle_route: bool = True
     #: the backend version emulated, e.g. ``(4, 13)`` or ``(5, 2)`` (``(0, 0)``: LoopBack).
     version: tuple[int, int] = (5, 2)
+    #: the job configuration's ``url`` action (backend-next >= 4.14 only), if any.
+    url_action: UrlAction | None = None
 
 
 class App:
@@ -144,7 +147,14 @@ class App:
 
     # -- publishing -----------------------------------------------------------------------
     def publish(self, doc: dict[str, Any], event: str) -> None:
-        """Publish a job after ``event`` ("create" or "update") the way this backend does."""
+        """Run the job actions after ``event`` ("create" or "update"): publish the job the
+        way this backend does, then the ``url`` action if configured for the event."""
+        self._publish(doc, event)
+        action = self.config.url_action
+        if action is not None and event in action.on:
+            action.perform(doc)
+
+    def _publish(self, doc: dict[str, Any], event: str) -> None:
         flavour = self.config.flavour
         if self.publisher is None or flavour == "next-legacy":
             return

@@ -13,6 +13,7 @@ from archiver.emulator.auth import TokenBook
 from archiver.emulator.permissions import DEFAULT_PROFILE, make_profile
 from archiver.emulator.publisher import make_publisher
 from archiver.emulator.server import EmulatorHTTPServer
+from archiver.emulator.url_action import UrlAction
 
 PUBLISH_EVENTS = ("create", "update")
 #: next-legacy's default version: 4.3, the last one whose job API works (every logged-in
@@ -60,7 +61,8 @@ class Emulator:
     the default is scicatlive's functional accounts plus ``user1`` (group ``group1``).
     ``version`` picks the release (next-legacy: 4.0-4.13, default 4.3; next: 4.14 and later,
     default 5.2.1): the job API lock-out of 4.4-4.13 and the counter reset on dataset PATCH
-    of 4.6-4.14.
+    of 4.6-4.14. ``url_action`` adds the job configuration's ``url`` action (next only):
+    each job event it is configured for is sent to an HTTP endpoint, after publishing.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Emulator:
         profile: str = DEFAULT_PROFILE,
         version: str | None = None,
         job_auth: Mapping[str, tuple[str, str]] | None = None,
+        url_action: UrlAction | None = None,
         **group_settings: str | Iterable[str] | None,
     ) -> None:
         if flavour not in FLAVOURS:
@@ -88,13 +91,15 @@ class Emulator:
         unknown = set(publish_on) - set(PUBLISH_EVENTS)
         if unknown:
             raise ValueError(f"publish_on may only contain create and update, not {unknown}")
+        if url_action is not None and flavour != "next":
+            raise ValueError("only the next flavour (backend-next >= 4.14) has job actions")
         self.flavour = flavour
         self.host, self.port = host, port
         style = "loopback" if flavour == "loopback" else "next"
         publisher = (
             make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
         )
-        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed)
+        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed, url_action)
         tokens = TokenBook(dict(accounts) if accounts is not None else None, token_ttl,
                            jwt=flavour != "loopback")  # fmt: skip
         self.profile = make_profile(profile, job_auth, **group_settings)

@@ -1,7 +1,7 @@
 """The intake's decision for one job: start a chain, drop it, or quarantine the message.
 
-Shared by the bridge process, the worker's bridge bootstep and the poller. A chain is
-started at most once per job id in this process (a bounded memory of jobs taken); across
+Shared by the bridge process, the worker's bridge bootstep, the HTTP intake and the poller.
+A chain is started at most once per job id in this process (a bounded memory of jobs taken); across
 processes and restarts the chain's first step claims the job in SciCat, so a second chain
 for the same job stops there without doing anything.
 """
@@ -63,11 +63,25 @@ class JobsTaken:
 
 
 class JobIntake:
-    """Turns jobs into chains, exactly once per job id in this process."""
+    """Turns jobs into chains, exactly once per job id in this process.
 
-    def __init__(self, app: Celery, settings: Settings) -> None:
+    ``publish_options`` go to the chain's ``apply_async`` (the HTTP intake bounds the
+    publish retries there, so that SciCat gets its answer within seconds). ``sender_api``
+    is the generation every job comes from when the intake knows it (only backend-next
+    >= 4.14 has the url action, whatever shape its body has).
+    """
+
+    def __init__(
+        self,
+        app: Celery,
+        settings: Settings,
+        publish_options: dict[str, Any] | None = None,
+        sender_api: str | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.publish_options = dict(publish_options or {})
+        self.sender_api = sender_api
         self.taken = JobsTaken()
         self.started = 0
 
@@ -76,6 +90,8 @@ class JobIntake:
         (only backend-next >= 4.14 publishes v4 documents, only LoopBack v3 ones)."""
         if self.settings.scicat_api != "auto":
             return self.settings.scicat_api
+        if self.sender_api is not None:
+            return self.sender_api
         return "next" if message.shape == "v4" else "loopback"
 
     def offer(self, job: Job, api: str) -> bool:
@@ -89,7 +105,7 @@ class JobIntake:
             )
             return False
         ctx = context_for(job, api)
-        plan_chain(self.app, ctx).apply_async()
+        plan_chain(self.app, ctx).apply_async(**self.publish_options)
         self.taken.add(job.id)
         self.started += 1
         logger.info(

@@ -94,9 +94,15 @@ def _load_object(body: bytes | str) -> dict[str, Any]:
 
 def _shape(document: dict[str, Any]) -> str:
     params = document.get("jobParams")
-    if "statusCode" in document or (isinstance(params, dict) and "datasetList" in params):
+    if "statusCode" in document:
         return "v4"
-    if "jobStatusMessage" in document or "datasetList" in document:
+    # backend-next's job_v3 template helper (a url action's v3 body) keeps jobParams whole,
+    # datasetList included, next to the v3 jobStatusMessage and datasetList.
+    if "jobStatusMessage" in document:
+        return "v3"
+    if isinstance(params, dict) and "datasetList" in params:
+        return "v4"
+    if "datasetList" in document:
         return "v3"
     raise MessageError(
         "unknown job shape: neither v4 (statusCode, jobParams.datasetList) "

@@ -42,16 +42,18 @@ class BridgeStep(bootsteps.ConsumerStep):
         super().start(parent)
 
 
+def worker_flag(app: Celery, flag: str, help: str) -> None:  # noqa: A002 - click's name
+    """Add the boolean option ``flag`` to ``celery -A archiver worker``."""
+    app.user_options["worker"].add(click.Option([flag], is_flag=True, default=False, help=help))
+
+
 def install(app: Celery) -> None:
     """Add the ``--with-bridge`` worker option and the step to ``app``, and make a refused
     broker login end the worker with one line instead of Celery's traceback."""
     worker_logger.addFilter(RefusedLoginFilter(lambda: str(masked(app.conf.broker_url))))
-    app.user_options["worker"].add(
-        click.Option(
-            ["--with-bridge"],
-            is_flag=True,
-            default=False,
-            help="Also consume SciCat's job queue in this worker (ARCHIVER_BRIDGE_IN_WORKER).",
-        )
+    worker_flag(
+        app,
+        "--with-bridge",
+        "Also consume SciCat's job queue in this worker (ARCHIVER_BRIDGE_IN_WORKER).",
     )
     app.steps["consumer"].add(BridgeStep)

@@ -78,7 +78,7 @@ def add_datablocks(
         if pause:
             time.sleep(pause)
         try:
-            with work.step_run(job_id=ctx.job_id):
+            with work.step_run(job_id=ctx.job_id, storage_location=ctx.storage_location):
                 created, total = _register_blocks(client, storage, dataset)
         except (PermanentStorageError, PermanentSciCatError) as exc:
             # user: the dataset's files are missing or unreadable; system: anything else

@@ -23,16 +23,13 @@ import contextlib
 import errno
 import json
 import os
-import shutil
-import stat
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
-from archiver.storage import sources, work
+from archiver.storage import sources, tarblocks, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
 from archiver.storage.paths import is_within, safe_name
 from archiver.storage.restore import (
@@ -52,10 +49,6 @@ VERSION = "scicat-archiver-tar/1"
 def tar_name(index: int) -> str:
     """The file name of tar ``index`` of a dataset."""
     return f"block-{index:05d}.tar"
-
-
-def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _atomic_write(path: str, text: str) -> None:
@@ -107,19 +100,15 @@ class FilesystemStorage(Storage):
             remove_stale_parts(folder)
         except OSError as exc:
             raise TransientStorageError(f"archive folder {folder}: {exc}") from exc
-        total = sum(m.size for m in members)
-        done = 0
-        for index, block in enumerate(blocks):
-            tar = os.path.join(folder, tar_name(index))
-            body = self._existing(tar, block)
-            packed_now = body is None
-            if body is None:
-                body = self._pack(pid, tar, block, done, total)
-            done += int(body["size"])
-            work.report("Archiving", pid, done, total)
-            yield ArchivedBlock(index, body)
-            if packed_now and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars written")
+        yield from tarblocks.archive_blocks(
+            pid,
+            blocks,
+            lambda index, block: self._existing(os.path.join(folder, tar_name(index)), block),
+            lambda index, block, done, total: self._pack(
+                pid, os.path.join(folder, tar_name(index)), block, done, total
+            ),
+            "written",
+        )
 
     def _existing(self, tar: str, block: list[Member]) -> dict[str, Any] | None:
         """The DataBlock of an already written and verified tar that matches ``block``."""
@@ -129,13 +118,10 @@ class FilesystemStorage(Storage):
             st = os.stat(tar)
         except (OSError, ValueError):
             return None
-        body = manifest.get("block") if isinstance(manifest, dict) else None
-        if not isinstance(body, dict) or manifest.get("tar") != [st.st_size, st.st_mtime_ns]:
+        if not isinstance(manifest, dict) or manifest.get("tar") != [st.st_size, st.st_mtime_ns]:
             return None
-        listed = [(f.get("path"), f.get("size")) for f in body.get("dataFileList") or ()]
-        if listed != [(m.path, m.size) for m in block] or body.get("chkAlg") != self.alg:
-            return None
-        return body
+        body = manifest.get("block")
+        return body if tarblocks.matches_plan(body, block, self.alg) else None
 
     def _pack(
         self, pid: str, tar: str, block: list[Member], done: int, total: int
@@ -143,14 +129,8 @@ class FilesystemStorage(Storage):
         for stale in (f"{tar}.json", tar):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(stale)
-        progress = [done]
-
-        def packed(size: int) -> None:
-            progress[0] += size
-            work.report("Archiving", pid, progress[0], total)
-
         try:
-            sums = write_tar(block, tar, self.alg, packed)
+            sums = write_tar(block, tar, self.alg, tarblocks.packing_progress(pid, done, total))
         except FileNotFoundError as exc:
             raise work.UserStorageError(f"1 file(s) cannot be archived: {exc}") from exc
         except PermissionError as exc:
@@ -159,26 +139,7 @@ class FilesystemStorage(Storage):
             raise TransientStorageError(f"writing {tar}: {exc}") from exc
         self._verify(tar, block, sums)
         st = os.stat(tar)
-        files = [
-            {
-                "path": m.path,
-                "size": m.size,
-                "time": iso_time(m.mtime),
-                "chk": digest,
-                "uid": str(m.uid),
-                "gid": str(m.gid),
-                "perm": _perm(m),
-            }
-            for m, digest in zip(block, sums, strict=True)
-        ]
-        body = {
-            "archiveId": tar,
-            "size": sum(m.size for m in block),
-            "packedSize": st.st_size,
-            "chkAlg": self.alg,
-            "version": VERSION,
-            "dataFileList": files,
-        }
+        body = tarblocks.datablock(tar, block, sums, st.st_size, self.alg, VERSION)
         pairs = zip(block, sums, strict=True)
         lines = (_sums_line(d, m.path) for m, d in pairs if m.link is None)  # links: see .json
         _atomic_write(f"{tar}.{self.alg}", "".join(lines))
@@ -216,7 +177,7 @@ class FilesystemStorage(Storage):
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers (which tars of which dataset were restored)."""
-        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
+        tarblocks.forget_retrievals(self.retrieve_root, job_id)
 
     def _restore(self, archive_id: str, target: Target, block: Mapping[str, Any]) -> list[str]:
         tar = os.path.realpath(archive_id)
@@ -235,9 +196,3 @@ class FilesystemStorage(Storage):
                 raise PermanentStorageError(f"{archive_id} cannot be read: {exc}") from exc
             raise TransientStorageError(f"restoring {archive_id}: {exc}") from exc
         return check_restored(archive_id, restored)
-
-
-def _perm(member: Member) -> str:
-    """``ls -l`` style permissions, e.g. ``-rw-r--r--`` or ``lrwxrwxrwx``."""
-    kind = stat.S_IFLNK if member.link is not None else stat.S_IFREG
-    return stat.filemode(kind | (0o777 if member.link is not None else member.mode))

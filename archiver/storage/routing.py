@@ -15,8 +15,9 @@
 Each entry's settings are the archiver's own settings (by name, ``archive_root``, or by
 variable, ``ARCHIVER_ARCHIVE_ROOT``), parsed like the environment, on top of the process's
 settings; credentials stay in the environment. Archiving picks the entry named by the
-dataset's ``datasetlifecycle.storageLocation`` (the field SciCat's job ``switch`` action
-routes on), or ``default`` when it is empty; a name the table lacks is a user error of that
+job's ``jobParams.storageLocation`` (for every dataset of the job), else by the dataset's
+``datasetlifecycle.storageLocation`` (the field SciCat's job ``switch`` action routes on),
+else ``default``; a name the table lacks is a user error of that
 dataset, with a message listing the known names. Retrieval asks each entry which DataBlocks
 it holds (by ``archiveId``), so data comes back from where it was written even if the
 dataset's ``storageLocation`` changed since. The steps see one ordinary storage.
@@ -117,12 +118,17 @@ class RoutingStorage(Storage):
         }
 
     def route(self, dataset: Mapping[str, Any]) -> Storage:
-        """The storage of ``dataset``: its ``storageLocation``, else the default."""
-        life = dataset.get("datasetlifecycle")
-        location = (
-            str((life or {}).get("storageLocation") or "") if isinstance(life, Mapping) else ""
-        )
-        name = location or self.default
+        """The storage of ``dataset``: the job's ``jobParams.storageLocation``, else the
+        dataset's ``datasetlifecycle.storageLocation``, else the default."""
+        name = work.current().storage_location
+        source, fix = "the job (jobParams.storageLocation)", "submit the job again with"
+        if not name:
+            life = dataset.get("datasetlifecycle")
+            location = (
+                str((life or {}).get("storageLocation") or "") if isinstance(life, Mapping) else ""
+            )
+            name = location or self.default
+            source, fix = "the dataset", "set datasetlifecycle.storageLocation to"
         if name is None:
             raise work.UserStorageError(
                 "the dataset has no datasetlifecycle.storageLocation and the storage table has "
@@ -131,9 +137,8 @@ class RoutingStorage(Storage):
         storage = self.backends.get(name)
         if storage is None:
             raise work.UserStorageError(
-                f"storage location {name!r} of the dataset is not in ARCHIVER_STORAGE_TABLE "
-                f"(known: {', '.join(sorted(self.backends))}); set datasetlifecycle."
-                "storageLocation to one of them"
+                f"storage location {name!r} of {source} is not in ARCHIVER_STORAGE_TABLE "
+                f"(known: {', '.join(sorted(self.backends))}); {fix} one of them"
             )
         return storage
 

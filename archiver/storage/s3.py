@@ -29,16 +29,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
-from archiver.storage import sources, work
+from archiver.storage import sources, tarblocks, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
 from archiver.storage.paths import safe_name
 from archiver.storage.restore import (
@@ -60,10 +58,6 @@ VERSION = "scicat-archiver-s3tar/1"
 #: Storage classes whose objects must be restored before they can be read.
 COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 MANIFEST_SUFFIX = ".json"
-
-
-def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_archive_id(archive_id: str) -> tuple[str, str]:
@@ -154,19 +148,15 @@ class S3Storage(Storage):
         pid = str(dataset["pid"])
         members = sources.dataset_members(dataset, origdatablocks, self.path_map, self.roots)
         blocks = sources.plan_blocks(members, self.max_bytes, self.max_files)
-        total = sum(m.size for m in members)
-        done = 0
-        for index, block in enumerate(blocks):
-            key = self.key(pid, index)
-            body = self._existing(key, block)
-            uploaded_now = body is None
-            if body is None:
-                body = self._upload(pid, key, block, done, total)
-            done += int(body["size"])
-            work.report("Archiving", pid, done, total)
-            yield ArchivedBlock(index, body)
-            if uploaded_now and index + 1 < len(blocks) and work.out_of_time():
-                raise work.ContinueLater(f"{pid}: {index + 1} of {len(blocks)} tars uploaded")
+        yield from tarblocks.archive_blocks(
+            pid,
+            blocks,
+            lambda index, block: self._existing(self.key(pid, index), block),
+            lambda index, block, done, total: self._upload(
+                pid, self.key(pid, index), block, done, total
+            ),
+            "uploaded",
+        )
 
     def _existing(self, key: str, block: list[Member]) -> dict[str, Any] | None:
         """The DataBlock of an uploaded, verified tar that matches ``block``."""
@@ -174,10 +164,7 @@ class S3Storage(Storage):
         if manifest is None:
             return None
         body = manifest.get("block")
-        if not isinstance(body, dict):
-            return None
-        listed = [(f.get("path"), f.get("size")) for f in body.get("dataFileList") or ()]
-        if listed != [(m.path, m.size) for m in block] or body.get("chkAlg") != self.alg:
+        if not tarblocks.matches_plan(body, block, self.alg):
             return None
         head = self.head(key)
         if head is None or not self._matches(head, manifest.get("object") or {}):
@@ -199,12 +186,7 @@ class S3Storage(Storage):
     def _upload(
         self, pid: str, key: str, block: list[Member], done: int, total: int
     ) -> dict[str, Any]:
-        progress = [done]
-
-        def packed(size: int) -> None:
-            progress[0] += size
-            work.report("Archiving", pid, progress[0], total)
-
+        packed = tarblocks.packing_progress(pid, done, total)
         self._abort_stale_uploads(key)
         where = self.archive_id(key)
         try:
@@ -225,26 +207,7 @@ class S3Storage(Storage):
         except s3_failures() as exc:
             raise storage_error(exc, f"uploading {where}", self.bucket) from exc
         self._verify(key, uploaded)
-        files = [
-            {
-                "path": m.path,
-                "size": m.size,
-                "time": iso_time(m.mtime),
-                "chk": digest,
-                "uid": str(m.uid),
-                "gid": str(m.gid),
-                "perm": _perm(m),
-            }
-            for m, digest in zip(block, uploaded.sums, strict=True)
-        ]
-        body = {
-            "archiveId": where,
-            "size": sum(m.size for m in block),
-            "packedSize": uploaded.size,
-            "chkAlg": self.alg,
-            "version": VERSION,
-            "dataFileList": files,
-        }
+        body = tarblocks.datablock(where, block, uploaded.sums, uploaded.size, self.alg, VERSION)
         manifest = {
             "format": VERSION,
             "object": {
@@ -320,7 +283,7 @@ class S3Storage(Storage):
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers and temporary downloads."""
-        shutil.rmtree(os.path.join(self.retrieve_root, ".archiver", safe_name(job_id)), True)
+        tarblocks.forget_retrievals(self.retrieve_root, job_id)
 
     def _own_key(self, archive_id: str) -> str:
         bucket, key = parse_archive_id(archive_id)
@@ -424,10 +387,3 @@ class S3Storage(Storage):
             raise storage_error(
                 exc, f"listing s3://{self.bucket}/{self.prefix}", self.bucket
             ) from exc
-
-
-def _perm(member: Member) -> str:
-    import stat
-
-    kind = stat.S_IFLNK if member.link is not None else stat.S_IFREG
-    return stat.filemode(kind | (0o777 if member.link is not None else member.mode))

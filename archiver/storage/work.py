@@ -5,6 +5,8 @@ out); everything about the *current run of a step* travels in a context variable
 
 * ``job_id``: set by the archive and retrieve steps, so a backend can lay out per-job
   folders (the filesystem backend retrieves to ``<root>/<job id>/<pid>/``).
+* ``storage_location``: set by the archive step from the job's ``jobParams.storageLocation``;
+  the routing storage prefers it to each dataset's ``datasetlifecycle.storageLocation``.
 * ``deadline``: set by the Celery task. When a backend finished a unit of work (a tar, a
   DataBlock) after the deadline and more is left, it raises :class:`ContinueLater`; the task
   then replaces itself with a new run of the same step, which skips what is already done.
@@ -46,6 +48,7 @@ class StepRun:
     """The current step run as backends see it."""
 
     job_id: str = ""
+    storage_location: str | None = None
     deadline: float | None = None
     reporter: Reporter | None = None
 

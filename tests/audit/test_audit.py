@@ -95,13 +95,19 @@ def test_archive_audit_retrieve_round_trip_is_clean_and_bytes_equal(archived):
     assert tree(target) == tree(archived.roots["data"] / "one")
 
 
-def test_a_damaged_a_missing_and_an_orphaned_tar_are_each_found(archived):
-    one, two = archived.pids
-    damaged = block_with(archived, one, "sub/a.txt")
+def damage(archived, pid) -> dict:
+    """Change the bytes of ``sub/a.txt`` inside its tar (same size); returns its DataBlock."""
+    damaged = block_with(archived, pid, "sub/a.txt")
     data = bytearray(read_object(archived, damaged["archiveId"]))
     at = bytes(data).index(b"alpha\n")
     data[at : at + 5] = b"ALPHA"
     write_object(archived, damaged["archiveId"], bytes(data))
+    return damaged
+
+
+def test_a_damaged_a_missing_and_an_orphaned_tar_are_each_found(archived):
+    one, two = archived.pids
+    damaged = damage(archived, one)
     missing = block_with(archived, two, "big.bin")
     original = read_object(archived, missing["archiveId"])
     remove_object(archived, missing["archiveId"])

@@ -140,3 +140,18 @@ def test_arbitrary_job_like_objects_either_parse_or_raise_message_error(doc):
         return
     assert isinstance(msg.job.id, str) and msg.job.id
     decide(msg)
+
+
+def test_a_job_v3_helper_body_is_read_as_v3_with_its_status():
+    """backend-next's job_v3 template helper keeps jobParams.datasetList next to the v3
+    fields: the status is jobStatusMessage, so an update echo stays an echo."""
+    body = {
+        "id": "j3",
+        "type": "archive",
+        "jobParams": {"datasetList": [{"pid": "p/1", "files": []}], "username": "alice"},
+        "jobStatusMessage": "inProgress",
+        "datasetList": [{"pid": "p/1", "files": []}],
+    }
+    message = parse_job_message(json.dumps(body))
+    assert message.shape == "v3" and message.job.status == "inProgress"
+    assert list(message.job.pids) == ["p/1"] and not decide(message).start
