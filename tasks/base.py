@@ -139,6 +139,10 @@ class StepTask(Task):
         chain = _DELIVERY.get(self.request).chain
         if chain:
             chain[-1].setdefault("kwargs", {})["facts"] = facts
+            work = facts.get("work") or ()
+            done = facts.get("outcomes") or {}
+            label = f"facts: {len(work)} to do, {len(done)} settled"
+            chain[-1].setdefault("options", {})["kwargsrepr"] = label  # Flower, logs
 
     @staticmethod
     def context(payload: dict[str, Any]) -> JobContext:
