@@ -44,7 +44,9 @@ def test_a_second_archive_job_for_a_dataset_being_archived_gets_dataset_busy(pip
     pipe = pipeline_factory(flavour="next")
     busy, free = seed(pipe, 2)
     # the first job's DataBlock POST is slow, so the dataset stays started for a while
-    pipe.emulator.inject_fault(rf"/datasets/{encoded(busy)}/datablocks$", None, 1, "POST", 3.0)
+    pipe.emulator.inject_fault(
+        rf"/datasets/{encoded(busy)}/datablocks$", None, 1, "POST", 4.0
+    )  # < the 5 s client timeout
     first = submit(pipe, "archive", [busy])
     wait_until(lambda: pipe.lifecycle(busy)["archiveStatusMessage"] == "started", what="first job")
     second = submit(pipe, "archive", [busy, free])
