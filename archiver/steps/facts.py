@@ -26,6 +26,8 @@ from archiver.steps.outcome import DatasetOutcome
 
 Facts = dict[str, Any]
 
+#: Keys of a dataset document no later step uses (attachments carry thumbnails).
+UNUSED_KEYS = ("attachments", "scientificMetadata")
 #: Largest JSON size of the dataset documents carried to the next step.
 DOCS_MAX_BYTES = 256 * 1024
 
@@ -41,7 +43,11 @@ def make(
         "outcomes": {pid: as_dict(o) for pid, o in outcomes.items()},
     }
     if docs is not None:
-        kept = {pid: dict(docs[pid]) for pid in facts["work"] if pid in docs}
+        kept = {
+            pid: {k: v for k, v in docs[pid].items() if k not in UNUSED_KEYS}
+            for pid in facts["work"]
+            if pid in docs
+        }
         if len(json.dumps(kept, default=str)) <= DOCS_MAX_BYTES:
             facts["docs"] = kept
     return facts
