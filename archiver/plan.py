@@ -1,9 +1,11 @@
 """Planning: a new job becomes one Celery chain of small steps.
 
 The plan is pure: it only builds signatures. Every step receives the same small JSON
-context (:class:`JobContext`) through an immutable signature; what a step needs to know
-about earlier steps it reads back from SciCat (the datasets' lifecycles carry the job id),
-so a retried or redelivered step never depends on a lost return value.
+context (:class:`JobContext`) through an immutable signature. A step hands small facts to
+the next one in that step's message (:mod:`archiver.steps.facts`), which spares re-reads
+on the happy path; what must survive a crash lives in SciCat (the job claim, the datasets'
+lifecycle marks carrying the job id and run), and a step that lacks facts, or is repeated,
+reads it back.
 
 Archive:  job in progress → datasets started → add DataBlocks → datasets archived → job finished
 Retrieve: job in progress → datasets started → retrieve → job finished

@@ -23,7 +23,12 @@ from archiver.storage.progress import JobProgress
 from tasks.base import StepTask
 
 
-def long_step(task: StepTask, ctx: JobContext, body: Callable[[], None]) -> None:
+def long_step(
+    task: StepTask,
+    ctx: JobContext,
+    body: Callable[[], dict[str, Any]],
+    facts: dict[str, Any] | None = None,
+) -> None:
     """Run ``body`` with a time budget and progress reporting; continue in a new run of
     the same task when the storage asks for it."""
     settings = runtime.settings()
@@ -35,32 +40,45 @@ def long_step(task: StepTask, ctx: JobContext, body: Callable[[], None]) -> None
     reporter = JobProgress(task.client(ctx), ctx.job_id, emit)
     try:
         with work.step_run(reporter=reporter), work.budget(settings.step_max_seconds):
-            body()
+            task.hand_on(body())
     except work.ContinueLater as exc:
         task.log(ctx).info("continuing in a new run: %s", exc)
         payload = ctx.to_dict()
-        again = task.signature((payload,), immutable=True, **step_options(task.name, payload))
+        # the new run reads the datasets again (it must see what this run did)
+        kept = {k: v for k, v in (facts or {}).items() if k != "docs"} if facts else None
+        again = task.signature(
+            (payload,), {"facts": kept}, immutable=True, **step_options(task.name, payload)
+        )
         raise task.replace(again) from None
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.datasets_started")
-def datasets_started(self: StepTask, payload: dict[str, Any]) -> None:
-    """Validate the datasets and mark the good ones ``started``."""
+def datasets_started(
+    self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None
+) -> None:
+    """Verify the claim, validate the datasets and mark the good ones ``started``."""
     ctx = self.context(payload)
-    steps.datasets_started(self.client(ctx), ctx, self.log(ctx))
+    self.hand_on(steps.datasets_started(self.client(ctx), ctx, self.log(ctx)))
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.add_datablocks")
-def add_datablocks(self: StepTask, payload: dict[str, Any]) -> None:
+def add_datablocks(
+    self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None
+) -> None:
     """Build DataBlocks through the storage backend and register the missing ones."""
     ctx = self.context(payload)
     pause = runtime.settings().simulated_seconds
     client, storage, log = self.client(ctx), self.storage(), self.log(ctx)
-    long_step(self, ctx, lambda: steps.add_datablocks(client, storage, ctx, log, pause))
+    given = {k: v for k, v in facts.items() if k != "docs"} if facts and self.repeated else facts
+    long_step(
+        self, ctx, lambda: steps.add_datablocks(client, storage, ctx, log, pause, given), facts
+    )
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.datasets_archived")
-def datasets_archived(self: StepTask, payload: dict[str, Any]) -> None:
-    """Mark the started datasets archived."""
+def datasets_archived(
+    self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None
+) -> None:
+    """Mark the archived datasets so."""
     ctx = self.context(payload)
-    steps.datasets_archived(self.client(ctx), ctx, self.log(ctx))
+    self.hand_on(steps.datasets_archived(self.client(ctx), ctx, self.log(ctx), facts))

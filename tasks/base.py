@@ -13,6 +13,7 @@ finished or another run owns it).
 
 from __future__ import annotations
 
+import contextvars
 import time
 from typing import Any
 
@@ -30,6 +31,9 @@ from archiver.steps.marks import JobLog, job_log
 from archiver.storage import Storage
 
 TRANSIENT = (TransientSciCatError, TransientStorageError)
+#: The request of the delivery being run (chain, retries, delivery info). ``Task.__call__``
+#: pushes a bare request (args only) for the body, so the body reads this one instead.
+_DELIVERY: contextvars.ContextVar[Any] = contextvars.ContextVar("archiver_delivery")
 #: Message header carrying the epoch time of a step's first transient failure.
 SINCE_HEADER = "archiver_retry_since"
 
@@ -51,6 +55,7 @@ class StepTask(Task):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         ctx = JobContext.from_dict(args[0]) if args and isinstance(args[0], dict) else None
         log = job_log(self.name, ctx.job_id if ctx else "?")
+        token = _DELIVERY.set(self.request)
         try:
             return super().__call__(*args, **kwargs)
         except ChainStop as exc:
@@ -67,6 +72,8 @@ class StepTask(Task):
                 exc,
             )
             raise self._retry_or_give_up(exc, log) from None
+        finally:
+            _DELIVERY.reset(token)
 
     def window(self, settings: Settings) -> float:
         """Seconds this task retries transient errors for."""
@@ -119,6 +126,24 @@ class StepTask(Task):
         raise AssertionError("Task.retry returned")  # pragma: no cover - it always raises
 
     # helpers for the task bodies --------------------------------------------------------
+    @property
+    def repeated(self) -> bool:
+        """True when this run repeats the step: a retry, or a redelivery after a crash."""
+        request = _DELIVERY.get(self.request)
+        delivery = request.delivery_info or {}
+        return bool(request.retries) or bool(delivery.get("redelivered"))
+
+    def hand_on(self, facts: dict[str, Any]) -> None:
+        """Give ``facts`` to the next step of the chain (its ``facts`` keyword): the
+        message of the next step carries them, so a redelivery of it gets the same."""
+        chain = _DELIVERY.get(self.request).chain
+        if chain:
+            chain[-1].setdefault("kwargs", {})["facts"] = facts
+            work = facts.get("work") or ()
+            done = facts.get("outcomes") or {}
+            label = f"facts: {len(work)} to do, {len(done)} settled"
+            chain[-1].setdefault("options", {})["kwargsrepr"] = label  # Flower, logs
+
     @staticmethod
     def context(payload: dict[str, Any]) -> JobContext:
         return JobContext.from_dict(payload)

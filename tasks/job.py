@@ -26,10 +26,12 @@ def in_progress(self: StepTask, payload: dict[str, Any]) -> None:
 
 
 @app.task(bind=True, base=StepTask, name="archiver.job.finish")
-def finish(self: StepTask, payload: dict[str, Any]) -> str:
+def finish(self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None) -> str:
     """Write the job's final status and result, then drop the storage's state for the job."""
     ctx = self.context(payload)
-    status = steps.finish(self.client(ctx), self.storage(), ctx, self.log(ctx))
+    status = steps.finish(
+        self.client(ctx), self.storage(), ctx, self.log(ctx), facts, repeated=self.repeated
+    )
     self.storage().forget_job(ctx.job_id)  # also when finish found the job already finished
     return status
 

@@ -12,16 +12,19 @@ from tasks.base import StepTask
 
 
 @app.task(bind=True, base=StepTask, name="archiver.retrieve.datasets_started")
-def datasets_started(self: StepTask, payload: dict[str, Any]) -> None:
-    """Mark the retrievable datasets ``started``."""
+def datasets_started(
+    self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None
+) -> None:
+    """Verify the claim and mark the retrievable datasets ``started``."""
     ctx = self.context(payload)
-    steps.datasets_started(self.client(ctx), ctx, self.log(ctx))
+    self.hand_on(steps.datasets_started(self.client(ctx), ctx, self.log(ctx)))
 
 
 @app.task(bind=True, base=StepTask, name="archiver.retrieve.retrieve")
-def retrieve(self: StepTask, payload: dict[str, Any]) -> None:
+def retrieve(self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None = None) -> None:
     """Restore the started datasets through the storage backend."""
     ctx = self.context(payload)
     pause = runtime.settings().simulated_seconds
     client, storage, log = self.client(ctx), self.storage(), self.log(ctx)
-    long_step(self, ctx, lambda: steps.retrieve(client, storage, ctx, log, pause))
+    given = {k: v for k, v in facts.items() if k != "docs"} if facts and self.repeated else facts
+    long_step(self, ctx, lambda: steps.retrieve(client, storage, ctx, log, pause, given), facts)

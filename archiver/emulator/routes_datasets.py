@@ -51,9 +51,26 @@ def visible_datasets(req: Request) -> Any:
     return lambda doc: rights.read_dataset(acl_of(doc))
 
 
+#: Relations ``filter.include`` may name on ``GET /datasets`` (``[{"relation": name}]``).
+INCLUDABLE = ("attachments", "origdatablocks", "datablocks")
+
+
 def list_datasets(app: Any, req: Request) -> tuple[int, Any]:
-    """Datasets the caller may not read are left out (no error), as the backend does."""
-    return 200, app.store.query("datasets", req.json_query("filter"), keep=visible_datasets(req))
+    """Datasets the caller may not read are left out (no error), as the backend does.
+    ``filter.include`` adds each dataset's relations (``origdatablocks``, ``datablocks``,
+    ``attachments``) under their names; an unknown relation is a 400."""
+    filt = req.json_query("filter")
+    docs = app.store.query("datasets", filt, keep=visible_datasets(req))
+    include = filt.get("include") or []
+    include = include if isinstance(include, list) else [include]
+    names = [i.get("relation") if isinstance(i, dict) else i for i in include]
+    unknown = [n for n in names if n not in INCLUDABLE]
+    if unknown:
+        raise ApiError(400, f"include: unknown relation {unknown[0]!r}")
+    for doc in docs:
+        for name in names:
+            doc[name] = app.store.list_blocks(name, doc["pid"])
+    return 200, docs
 
 
 def get_dataset(app: Any, req: Request) -> tuple[int, Any]:

@@ -95,8 +95,36 @@ def create_v4(app: Any, req: Request) -> tuple[int, Any]:
     return 201, _created(app, doc)
 
 
+#: ``filter.include`` values of ``GET /api/v4/jobs/{id}`` (the job DTO's joined fields, as
+#: scicat-openapi.json describes them): the datasets of ``jobParams.datasetList``, or those
+#: with their DataBlocks, OrigDatablocks and attachments.
+JOB_INCLUDES = ("datasets", "datasetDetails")
+
+
 def get_v4(app: Any, req: Request) -> tuple[int, Any]:
-    return 200, _readable(app, req)
+    """The job; ``filter={"include": ["datasets"|"datasetDetails"]}`` joins its datasets
+    (an unknown include answers 400)."""
+    doc = _readable(app, req)
+    include = req.json_query("filter").get("include") or []
+    include = include if isinstance(include, list) else [include]
+    unknown = [i for i in include if i not in JOB_INCLUDES]
+    if unknown:
+        raise ApiError(400, f"include: unknown relation {unknown[0]!r}")
+    if include:
+        entries = (doc.get("jobParams") or {}).get("datasetList") or []
+        pids = [e.get("pid") for e in entries if isinstance(e, dict)]
+        datasets = [d for d in (app.store.dataset_or_none(p) for p in pids) if d is not None]
+        doc = {**doc}
+        if "datasets" in include:
+            doc["datasets"] = datasets
+        if "datasetDetails" in include:
+            doc["datasetDetails"] = [
+                {**d, **{k: app.store.list_blocks(k, d["pid"]) for k in _DETAILS}} for d in datasets
+            ]
+    return 200, doc
+
+
+_DETAILS = ("datablocks", "origdatablocks", "attachments")
 
 
 def list_v4(app: Any, req: Request) -> tuple[int, Any]:

@@ -103,6 +103,12 @@ class Store:
         with self.lock:
             return copy.deepcopy(self._dataset(pid))
 
+    def dataset_or_none(self, pid: Any) -> dict[str, Any] | None:
+        """A copy of the dataset, or ``None`` when there is none of that pid."""
+        with self.lock:
+            doc = self.datasets.get(pid) if isinstance(pid, str) else None
+            return None if doc is None else copy.deepcopy(doc)
+
     def query(
         self,
         table: str,

@@ -8,6 +8,7 @@ step fails, the failure path of the pipeline (:func:`archiver.steps.job.fail`) r
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from archiver.plan import STEPS, JobContext, context_for
 from archiver.scicat.base import SciCatClient
@@ -15,18 +16,24 @@ from archiver.steps import archive, job, reset, retrieve
 from archiver.steps.marks import JobLog, job_log
 from archiver.storage.base import Storage
 
-Step = Callable[[SciCatClient, Storage, JobContext, JobLog], object]
+Facts = dict[str, Any] | None
+Step = Callable[[SciCatClient, Storage, JobContext, JobLog, Facts], object]
 
-#: Task name -> the step function it runs (the Celery tasks wrap the same functions).
+#: Task name -> the step function it runs (the Celery tasks wrap the same functions); each
+#: gets the facts the previous step returned, as the Celery chain passes them on.
 STEP_FUNCTIONS: dict[str, Step] = {
-    "archiver.job.in_progress": lambda c, s, x, g: job.in_progress(c, x, g),
-    "archiver.archive.datasets_started": lambda c, s, x, g: archive.datasets_started(c, x, g),
-    "archiver.archive.add_datablocks": lambda c, s, x, g: archive.add_datablocks(c, s, x, g),
-    "archiver.archive.datasets_archived": lambda c, s, x, g: archive.datasets_archived(c, x, g),
-    "archiver.retrieve.datasets_started": lambda c, s, x, g: retrieve.datasets_started(c, x, g),
-    "archiver.retrieve.retrieve": lambda c, s, x, g: retrieve.retrieve(c, s, x, g),
-    "archiver.reset.datasets_reset": lambda c, s, x, g: reset.datasets_reset(c, x, g),
-    "archiver.job.finish": lambda c, s, x, g: job.finish(c, s, x, g),
+    "archiver.job.in_progress": lambda c, s, x, g, f: job.in_progress(c, x, g),
+    "archiver.archive.datasets_started": lambda c, s, x, g, f: archive.datasets_started(c, x, g),
+    "archiver.archive.add_datablocks": (
+        lambda c, s, x, g, f: archive.add_datablocks(c, s, x, g, facts=f)
+    ),
+    "archiver.archive.datasets_archived": (
+        lambda c, s, x, g, f: archive.datasets_archived(c, x, g, f)
+    ),
+    "archiver.retrieve.datasets_started": lambda c, s, x, g, f: retrieve.datasets_started(c, x, g),
+    "archiver.retrieve.retrieve": lambda c, s, x, g, f: retrieve.retrieve(c, s, x, g, facts=f),
+    "archiver.reset.datasets_reset": lambda c, s, x, g, f: reset.datasets_reset(c, x, g),
+    "archiver.job.finish": lambda c, s, x, g, f: job.finish(c, s, x, g, f, repeated=False),
 }
 
 
@@ -39,9 +46,11 @@ def run_job(client: SciCatClient, storage: Storage, job_id: str) -> str:
         names = STEPS[ctx.type]
     except KeyError:
         raise ValueError(f"no plan for job type {ctx.type!r}") from None
+    facts: Facts = None
     for name in names:
         try:
-            STEP_FUNCTIONS[name](client, storage, ctx, log)
+            handed = STEP_FUNCTIONS[name](client, storage, ctx, log, facts)
+            facts = handed if isinstance(handed, dict) else None
         except job.ChainStop as exc:
             log.info("chain stopped: %s", exc)
             break

@@ -4,11 +4,11 @@ and the job write that is re-read, not repeated, when its outcome is unknown."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from archiver.errors import TransientSciCatError
-from archiver.scicat.base import SciCatClient
+from archiver.errors import NotFoundError, TransientSciCatError
+from archiver.scicat.base import PAGE_PIDS, RELATIONS, SciCatClient
 from archiver.scicat.http import HttpTransport
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,35 @@ class TransportClient(SciCatClient):
             return self.default_email
         self.http.ensure_login()
         return self.http.account_email or DEFAULT_EMAIL
+
+    def datasets(
+        self, pids: Iterable[str], relations: Sequence[str] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """One request per :data:`PAGE_PIDS` pids (``where pid in [...]``, relations
+        included); a pid the page left out is read on its own (absent, or not readable)."""
+        wanted = [r for r in RELATIONS if r in relations]
+        unique = list(dict.fromkeys(pids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(unique), PAGE_PIDS):
+            page = unique[start : start + PAGE_PIDS]
+            for doc in self._dataset_page(page, wanted):
+                if isinstance(doc, dict) and doc.get("pid") in page:
+                    for name in wanted:
+                        doc[name] = doc[name] if isinstance(doc.get(name), list) else []
+                    found[str(doc["pid"])] = doc
+            for pid in page:
+                if pid in found:
+                    continue
+                try:
+                    found[pid] = self.get_dataset(pid)
+                except NotFoundError:
+                    continue
+                self._attach(found[pid], wanted)
+        return found
+
+    def _dataset_page(self, pids: list[str], relations: list[str]) -> list[Any]:
+        """The datasets of ``pids`` with ``relations`` included, in one request."""
+        raise NotImplementedError
 
     def login(self) -> None:
         self.http.login()

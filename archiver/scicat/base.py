@@ -9,9 +9,16 @@ updates are always *merges*, DataBlocks are always per dataset.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from archiver.errors import NotFoundError
+
+#: Relations a batched dataset read may carry along (:meth:`SciCatClient.datasets`).
+RELATIONS = ("origdatablocks", "datablocks")
+#: Most pids asked for in one batched dataset read (one page of the answer).
+PAGE_PIDS = 100
 
 #: Job status words (v4 ``statusCode`` / v3 ``jobStatusMessage``).
 SUBMITTED = "jobSubmitted"
@@ -101,6 +108,43 @@ class SciCatClient(abc.ABC):
     @abc.abstractmethod
     def get_dataset(self, pid: str) -> dict[str, Any]: ...
 
+    def datasets(
+        self, pids: Iterable[str], relations: Sequence[str] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """The datasets of ``pids`` that exist, by pid, each with the lists named in
+        ``relations`` (``"origdatablocks"``, ``"datablocks"``) under those keys.
+
+        Adapters read them in pages of :data:`PAGE_PIDS` pids per request. A pid missing
+        from a page is read on its own, so a dataset the account may not read still raises
+        (403) instead of looking absent. This default reads one dataset at a time.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for pid in dict.fromkeys(pids):
+            try:
+                found[pid] = self.get_dataset(pid)
+            except NotFoundError:
+                continue
+            self._attach(found[pid], relations)
+        return found
+
+    def job_with_datasets(
+        self, job_id: str, pids: Iterable[str], relations: Sequence[str] = ()
+    ) -> tuple[Job, dict[str, dict[str, Any]]]:
+        """The job and its datasets (as :meth:`datasets` gives them), read together.
+
+        Backends that can join a job with its datasets answer in one request; this default
+        reads the job, then the datasets."""
+        job = self.get_job(job_id)
+        return job, self.datasets(pids, relations)
+
+    def _attach(self, dataset: dict[str, Any], relations: Sequence[str]) -> None:
+        """Read the ``relations`` of one dataset into it (the one-by-one path)."""
+        pid = str(dataset["pid"])
+        if "origdatablocks" in relations:
+            dataset["origdatablocks"] = self.list_origdatablocks(pid)
+        if "datablocks" in relations:
+            dataset["datablocks"] = self.list_datablocks(pid)
+
     @abc.abstractmethod
     def find_datasets(self, where: Mapping[str, Any], limit: int = 100) -> list[dict[str, Any]]:
         """Datasets matching a simple equality filter, e.g. ``{"sourceFolder": "/data/x"}``."""
@@ -113,8 +157,13 @@ class SciCatClient(abc.ABC):
     def delete_dataset(self, pid: str) -> None: ...
 
     @abc.abstractmethod
-    def update_lifecycle(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_lifecycle(
+        self, pid: str, changes: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Merge ``changes`` into the dataset's lifecycle; omitted fields keep their value.
+
+        ``current``: the dataset as the caller read it a moment ago in the same step; an
+        adapter that must read the dataset to merge (read-modify-write) uses it instead.
 
         Returns the whole lifecycle after the update.
         """
@@ -135,8 +184,13 @@ class SciCatClient(abc.ABC):
     def list_datablocks(self, pid: str) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
-    def create_datablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Create one DataBlock of dataset ``pid``; ``body`` has no ``datasetId``."""
+    def create_datablock(
+        self, pid: str, body: Mapping[str, Any], dataset: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Create one DataBlock of dataset ``pid``; ``body`` has no ``datasetId``.
+
+        ``dataset`` (the dataset as read, when the caller has it) spares an adapter that
+        copies the dataset's groups into the block (LoopBack) a read of its own."""
 
     @abc.abstractmethod
     def delete_datablock(self, pid: str, datablock_id: str) -> None: ...

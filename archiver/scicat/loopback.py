@@ -87,13 +87,23 @@ class LoopBackClient(TransportClient):
         docs = self.http.call("GET", f"{API}/Datasets", "find datasets", params={"filter": query})
         return docs if isinstance(docs, list) else []
 
+    def _dataset_page(self, pids: list[str], relations: list[str]) -> list[Any]:
+        query: dict[str, Any] = {"where": {"pid": {"inq": pids}}, "limit": len(pids), "skip": 0}
+        if relations:
+            query["include"] = list(relations)
+        params = {"filter": json.dumps(query)}
+        docs = self.http.call("GET", f"{API}/Datasets", "read datasets", params=params)
+        return docs if isinstance(docs, list) else []
+
     def create_dataset(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.http.call("POST", f"{API}/Datasets", "create dataset", json_body=dict(body))
 
     def delete_dataset(self, pid: str) -> None:
         self.http.call("DELETE", f"{API}/Datasets/{segment(pid)}", "delete dataset")
 
-    def update_lifecycle(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_lifecycle(
+        self, pid: str, changes: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         path = f"{API}/Datasets/{segment(pid)}"
         if not changes:
             return dict(self.get_dataset(pid).get("datasetlifecycle") or {})
@@ -123,10 +133,13 @@ class LoopBackClient(TransportClient):
         docs = self.http.call("GET", f"{API}/Datasets/{segment(pid)}/datablocks", "list datablocks")
         return docs if isinstance(docs, list) else []
 
-    def create_datablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_datablock(
+        self, pid: str, body: Mapping[str, Any], dataset: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         payload = {**dict(body), "datasetId": pid}
         if "ownerGroup" not in payload:  # Ownable in LoopBack: copy the dataset's groups
-            dataset = self.get_dataset(pid)
+            if dataset is None or "ownerGroup" not in dataset:
+                dataset = self.get_dataset(pid)
             for key in ("ownerGroup", "accessGroups"):
                 if key in dataset:
                     payload[key] = dataset[key]

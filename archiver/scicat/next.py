@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from archiver.errors import NotFoundError
+from archiver.errors import NotFoundError, PermanentSciCatError
 from archiver.scicat.adapter import DEFAULT_EMAIL
 from archiver.scicat.base import DatasetRef, Job
 from archiver.scicat.convert import dataset_list, job_from_v4, oldest_first, status_message
@@ -37,6 +37,8 @@ class NextClient(NextLegacyClient):
         super().__init__(transport, default_email)
         #: ``False`` once the server showed it has no ``/datasetlifecycle`` route.
         self.lifecycle_route: bool = True
+        #: ``False`` once the server showed it cannot join a job with its dataset details.
+        self.job_details: bool = True
 
     # -- jobs ----------------------------------------------------------------------------
     def _jobs_call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
@@ -45,6 +47,40 @@ class NextClient(NextLegacyClient):
 
     def get_job(self, job_id: str) -> Job:
         return job_from_v4(self._job_doc(f"{JOBS}/{segment(job_id)}", job_id))
+
+    def job_with_datasets(
+        self, job_id: str, pids: Iterable[str], relations: Sequence[str] = ()
+    ) -> tuple[Job, dict[str, dict[str, Any]]]:
+        """One request: ``GET /api/v4/jobs/{id}?filter={"include":["datasetDetails"]}``
+        answers the job with its datasets and their DataBlocks and OrigDatablocks. A dataset
+        the answer lacks (or lacks a relation of) is read with :meth:`datasets`; a server that
+        refuses the join (400) or ignores it is remembered and read the two-step way."""
+        wanted = list(dict.fromkeys(pids))
+        if not self.job_details:
+            return super().job_with_datasets(job_id, wanted, relations)
+        path = f"{JOBS}/{segment(job_id)}"
+        params = {"filter": json.dumps({"include": ["datasetDetails"]})}
+        try:
+            doc = self._jobs_call("GET", path, "get job with datasets", params=params, expect=dict)
+        except PermanentSciCatError as exc:
+            if exc.status != 400:
+                raise
+            doc = None
+        details = doc.get("datasetDetails") if isinstance(doc, dict) else None
+        if not isinstance(details, list):
+            log.info("SciCat does not join jobs with their datasets: reading them apart")
+            self.job_details = False
+            return super().job_with_datasets(job_id, wanted, relations)
+        found: dict[str, dict[str, Any]] = {}
+        for item in details:
+            if not isinstance(item, dict) or item.get("pid") not in wanted:
+                continue
+            if all(isinstance(item.get(r), list) for r in relations):
+                found[str(item["pid"])] = item
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            found.update(self.datasets(missing, relations))
+        return job_from_v4(doc), found
 
     def update_job(
         self, job_id: str, status: str, message: str, result: Mapping[str, Any] | None = None
@@ -84,11 +120,13 @@ class NextClient(NextLegacyClient):
         return job_from_v4(self.http.call("POST", JOBS, "create job", json_body=body))
 
     # -- lifecycle -----------------------------------------------------------------------
-    def update_lifecycle(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_lifecycle(
+        self, pid: str, changes: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         if not changes:
             return dict(self.get_dataset(pid).get("datasetlifecycle") or {})
         if not self.lifecycle_route:
-            return self._read_modify_write(pid, changes)
+            return self._read_modify_write(pid, changes, current)
         path = self._ds(pid, "/datasetlifecycle")
         try:
             answer = self.http.call("PATCH", path, "update lifecycle", json_body=dict(changes))
@@ -96,7 +134,7 @@ class NextClient(NextLegacyClient):
             self.get_dataset(pid)  # raises NotFoundError when the dataset itself is missing
             log.info("SciCat has no /datasetlifecycle route (< 4.19): using read-modify-write")
             self.lifecycle_route = False
-            return self._read_modify_write(pid, changes)
+            return self._read_modify_write(pid, changes, current)
         if isinstance(answer, dict) and "datasetlifecycle" in answer:
             answer = answer["datasetlifecycle"]
         return dict(answer) if isinstance(answer, dict) else {}

@@ -149,19 +149,33 @@ class NextLegacyClient(TransportClient):
             self.http.call("GET", f"{API}/datasets", "find datasets", params={"filter": query})
         )
 
+    def _dataset_page(self, pids: list[str], relations: list[str]) -> list[Any]:
+        query: dict[str, Any] = {
+            "where": {"pid": {"$in": pids}},
+            "limits": {"limit": len(pids), "skip": 0},
+        }
+        if relations:
+            query["include"] = [{"relation": r} for r in relations]
+        params = {"filter": json.dumps(query)}
+        return _listing(self.http.call("GET", f"{API}/datasets", "read datasets", params=params))
+
     def create_dataset(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.http.call("POST", f"{API}/datasets", "create dataset", json_body=dict(body))
 
     def delete_dataset(self, pid: str) -> None:
         self.http.call("DELETE", self._ds(pid), "delete dataset")
 
-    def update_lifecycle(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        return self._read_modify_write(pid, changes)
+    def update_lifecycle(
+        self, pid: str, changes: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._read_modify_write(pid, changes, current)
 
-    def _read_modify_write(self, pid: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def _read_modify_write(
+        self, pid: str, changes: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Send the whole lifecycle (this route replaces the sub-document) and the dataset's
-        counters (which the route would otherwise reset to 0)."""
-        dataset = self.get_dataset(pid)
+        counters (which the route would otherwise reset to 0); ``current`` spares the read."""
+        dataset = current if current is not None else self.get_dataset(pid)
         current = dataset.get("datasetlifecycle") or {}
         merged = {k: v for k, v in current.items() if k not in _READ_ONLY}
         merged.update(changes)
@@ -191,7 +205,9 @@ class NextLegacyClient(TransportClient):
     def list_datablocks(self, pid: str) -> list[dict[str, Any]]:
         return _listing(self.http.call("GET", self._ds(pid, "/datablocks"), "list datablocks"))
 
-    def create_datablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_datablock(
+        self, pid: str, body: Mapping[str, Any], dataset: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Create a DataBlock; a duplicate ``archiveId`` becomes a permanent 409.
 
         The dataset sub-route answers a duplicate ``archiveId`` with a 500 (the duplicate-key

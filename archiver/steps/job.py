@@ -2,71 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from archiver.errors import ArchiverError, NotFoundError, PermanentSciCatError, SciCatError
+from archiver.errors import NotFoundError, PermanentSciCatError, SciCatError
 from archiver.plan import JobContext
-from archiver.scicat.base import FINISHED_FAILED, IN_PROGRESS, SciCatClient
-from archiver.steps import archive, reset, retrieve
+from archiver.scicat.base import FINISHED_FAILED, SciCatClient
+from archiver.steps import archive, claim, reset, retrieve
+from archiver.steps.claim import RUN_KEY, VERBS, ChainStop
 from archiver.steps.cleanup import refusal
 from archiver.steps.datasets import find_dataset
+from archiver.steps.facts import Facts, settled
 from archiver.steps.marks import JobLog
 from archiver.steps.outcome import DatasetOutcome, job_status, status_line
 from archiver.storage.base import Storage
 
-#: Key in ``jobResultObject`` naming the chain run that owns an in-progress job.
-RUN_KEY = "archiver"
-
-VERBS = {
-    "archive": ("Archiving", "archived"),
-    "retrieve": ("Retrieving", "retrieved"),
-    "reset": ("Resetting", "reset"),
-}
 #: The step module that classifies and abandons datasets, per job type.
 STEP_MODULES = {"archive": archive, "retrieve": retrieve, "reset": reset}
+#: Job types whose first dataset step verifies the claim itself (:func:`claim.verify`).
+VERIFIED_BY_NEXT_STEP = ("archive", "retrieve")
 
-
-class ChainStop(ArchiverError):
-    """Stop the chain quietly: the job is finished or another run owns it."""
-
-
-def _owner(result: Mapping[str, Any]) -> str | None:
-    info = result.get(RUN_KEY) if isinstance(result, Mapping) else None
-    return str(info.get("run")) if isinstance(info, Mapping) and info.get("run") else None
+__all__ = ["RUN_KEY", "VERBS", "ChainStop", "fail", "finish", "in_progress"]
 
 
 def in_progress(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
-    """Claim the job for this run and set it ``inProgress``.
+    """Claim the job for this run and set it ``inProgress`` (:func:`claim.claim`).
 
-    A finished job, or one another run already owns, stops the chain (duplicate message).
-    A repeat of this run's own claim (redelivery after a crash) goes on.
+    Archive and retrieve chains verify the claim in their next step, in the same read as
+    their datasets; other job types read it back here.
     """
-    job = client.get_job(ctx.job_id)
-    if job.finished:
-        raise ChainStop(f"job is already {job.status}; nothing to do")
-    owner = _owner(job.result)
-    if job.status == IN_PROGRESS:
-        if owner == ctx.run:
-            log.info("already in progress for this run; going on")
-            return
-        raise ChainStop(f"job is already in progress (run {owner or 'unknown'}); duplicate")
-    verb = VERBS.get(ctx.type, ("Working on", "done"))[0]
-    count = len(ctx.pids)
-    message = f"{verb} {count} dataset{'s' if count != 1 else ''}"
-    client.update_job(ctx.job_id, IN_PROGRESS, message, result={RUN_KEY: {"run": ctx.run}})
-    if _owner(client.get_job(ctx.job_id).result) != ctx.run:
-        raise ChainStop("another run claimed the job at the same moment; leaving it to that run")
-    log.info("job in progress: %s", message)
+    claim.claim(client, ctx, log)
+    if ctx.type not in VERIFIED_BY_NEXT_STEP:
+        claim.check(client.get_job(ctx.job_id), ctx)
 
 
-def finish(client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog) -> str:
-    """Read every dataset back, write the job's final status and result; return the status."""
-    job = client.get_job(ctx.job_id)
-    if job.finished:
-        log.info("job already %s; not overwritten", job.status)
-        return job.status
-    outcomes = _outcomes(client, storage, ctx, log)
+def finish(
+    client: SciCatClient,
+    storage: Storage,
+    ctx: JobContext,
+    log: JobLog,
+    facts: Facts | None = None,
+    repeated: bool = True,
+) -> str:
+    """Write the job's final status and result; return the status.
+
+    With the facts of the previous step settling every dataset and a first run of this step
+    (``repeated`` false), only the job write is made. A repeated run, or one without facts,
+    first reads the job (an already finished job is not overwritten) and every dataset
+    (batched) and classifies them.
+    """
+    outcomes_by_pid = None if repeated else settled(facts, ctx.pids)
+    if outcomes_by_pid is None:
+        job = client.get_job(ctx.job_id)
+        if job.finished:
+            log.info("job already %s; not overwritten", job.status)
+            return job.status
+        outcomes = _outcomes(client, storage, ctx, log)
+    else:
+        outcomes = list(outcomes_by_pid.values())
     status = job_status(outcomes)
     verb = VERBS.get(ctx.type, ("", "done"))[1]
     message = status_line(verb, outcomes)
@@ -92,10 +84,14 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
         return
     step = STEP_MODULES.get(ctx.type, retrieve)
     errors = []
-    for pid in ctx.pids:
+    try:
+        docs: dict[str, dict[str, Any]] | None = client.datasets(ctx.pids)
+    except PermanentSciCatError:
+        docs = None  # read one by one below, so each refusal is named
+    for pid in dict.fromkeys(ctx.pids):
         dlog = log.for_dataset(pid)
         try:
-            dataset = find_dataset(client, pid)
+            dataset = docs.get(pid) if docs is not None else find_dataset(client, pid)
         except PermanentSciCatError as exc:
             message = f"{reason}; dataset {pid} not cleaned up: {refusal('read dataset', exc)}"
             dlog.error("%s", message)
@@ -129,9 +125,11 @@ def _outcomes(
     client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog
 ) -> list[DatasetOutcome]:
     step = STEP_MODULES.get(ctx.type, retrieve)
+    relations = ("datablocks",) if ctx.type == "retrieve" else ()
+    docs = client.datasets(ctx.pids, relations)
     outcomes = []
-    for pid in ctx.pids:
-        dataset = find_dataset(client, pid)
+    for pid in dict.fromkeys(ctx.pids):
+        dataset = docs.get(pid)
         if dataset is None:
             outcomes.append(DatasetOutcome(pid, "user", "datasetNotFound", "no such dataset"))
         else:

@@ -27,6 +27,9 @@ SCHEDULED_RETRIEVE = "scheduledForRetrieval"
 RETRIEVED = "datasetRetrieved"
 RETRIEVE_FAILED = "datasetRetrievalFailed"
 
+#: Error code of a dataset another job of ours is archiving or retrieving at the moment.
+BUSY = "datasetBusy"
+
 #: Key of the job id inside the return messages.
 JOB_KEY = "jobId"
 
@@ -56,6 +59,24 @@ def retrieve_state(dataset: Mapping[str, Any], job_id: str) -> str | None:
     return None
 
 
+def busy_with(dataset: Mapping[str, Any], job_id: str, side: str = "archive") -> str | None:
+    """The id of another job that has the dataset's ``side`` (``"archive"`` or
+    ``"retrieve"``) ``started``, else ``None``: one job of ours per dataset at a time."""
+    life = lifecycle(dataset)
+    other = (life.get(f"{side}ReturnMessage") or {}).get(JOB_KEY)
+    if life.get(f"{side}StatusMessage") == STARTED and other and other != job_id:
+        return str(other)
+    return None
+
+
+def busy_message(verb: str, other: str) -> str:
+    """The user error of a dataset another job is working on (``verb``: archived, ...)."""
+    return (
+        f"the dataset is being {verb} by job {other}; submit this job again once that job "
+        "has finished"
+    )
+
+
 def may_archive(dataset: Mapping[str, Any]) -> bool:
     """Archivable, or already scheduled by a backend that marks datasets at job creation."""
     life = lifecycle(dataset)
@@ -67,7 +88,7 @@ def may_retrieve(dataset: Mapping[str, Any]) -> bool:
 
 
 def mark(job_id: str, message: str, **details: Any) -> dict[str, Any]:
-    """A return message carrying the job mark."""
+    """A return message carrying the job mark (and, as ``run``, the chain run that wrote it)."""
     return {JOB_KEY: job_id, "message": message, **details}
 
 

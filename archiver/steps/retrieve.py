@@ -15,20 +15,25 @@ from typing import Any
 from archiver.errors import PermanentSciCatError, PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat.base import SciCatClient
+from archiver.steps.archive import NO_STORAGE
+from archiver.steps.claim import check
 from archiver.steps.cleanup import refusal
-from archiver.steps.datasets import find_dataset
+from archiver.steps.facts import Facts, make, outcomes_of, work_and_docs
 from archiver.steps.marks import (
+    BUSY,
     RETRIEVE_FAILED,
     RETRIEVED,
     STARTED,
     JobLog,
+    busy_message,
+    busy_with,
     lifecycle,
     mark,
     may_retrieve,
     retrieve_state,
 )
 from archiver.steps.outcome import DatasetOutcome
-from archiver.storage import work
+from archiver.storage import work as work_module
 from archiver.storage.base import Storage
 
 #: Code written for a dataset that failed for a system reason.
@@ -39,51 +44,84 @@ SKIPPED_KEY = "skippedLinks"
 MAX_SKIPPED = 20
 
 
-def datasets_started(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
-    """Mark each retrievable dataset ``started``; others are reported at the end."""
-    for pid in ctx.pids:
+def datasets_started(
+    client: SciCatClient, ctx: JobContext, log: JobLog, facts: Facts | None = None
+) -> Facts:
+    """Verify the claim, read the job's datasets (batched, with their DataBlocks) and mark
+    each retrievable one ``started``; the others (absent, not retrievable, being retrieved
+    by another job: ``datasetBusy``) are reported at the end. Returns the facts for
+    ``retrieve``."""
+    job, docs = client.job_with_datasets(ctx.job_id, ctx.pids, ("datablocks",))
+    check(job, ctx)
+    work: list[str] = []
+    settled: dict[str, DatasetOutcome] = {}
+    for pid in dict.fromkeys(ctx.pids):
         dlog = log.for_dataset(pid)
-        dataset = find_dataset(client, pid)
+        dataset = docs.get(pid)
         if dataset is None:
             dlog.warning("dataset does not exist; reported as a user error")
+            settled[pid] = DatasetOutcome(pid, "user", "datasetNotFound", "no such dataset")
             continue
-        if retrieve_state(dataset, ctx.job_id) is not None:
+        state = retrieve_state(dataset, ctx.job_id)
+        if state == STARTED:
+            work.append(pid)
             continue
-        if not may_retrieve(dataset):
-            dlog.warning("dataset is not retrievable; reported as a user error")
+        busy = busy_with(dataset, ctx.job_id, "retrieve") if state is None else None
+        if busy:
+            dlog.warning("dataset is being retrieved by job %s; reported as a user error", busy)
+            settled[pid] = DatasetOutcome(pid, "user", BUSY, busy_message("retrieved", busy))
             continue
-        client.update_lifecycle(
-            pid,
-            {
-                "retrieveStatusMessage": STARTED,
-                "retrieveReturnMessage": mark(ctx.job_id, "retrieving"),
-            },
-        )
+        if state is not None or not may_retrieve(dataset):
+            if state is None:
+                dlog.warning("dataset is not retrievable; reported as a user error")
+            settled[pid] = outcome(client, NO_STORAGE, dataset, ctx, dlog)
+            continue
+        changes = {
+            "retrieveStatusMessage": STARTED,
+            "retrieveReturnMessage": mark(ctx.job_id, "retrieving", run=ctx.run),
+        }
+        client.update_lifecycle(pid, changes, dataset)
+        dataset["datasetlifecycle"] = {**lifecycle(dataset), **changes}  # as SciCat has it now
+        work.append(pid)
         dlog.info("retrieve started")
+    return make(work, settled, docs)
 
 
 def retrieve(
-    client: SciCatClient, storage: Storage, ctx: JobContext, log: JobLog, pause: float = 0.0
-) -> None:
-    """Bring back each started dataset and record where it landed."""
-    for pid in ctx.pids:
+    client: SciCatClient,
+    storage: Storage,
+    ctx: JobContext,
+    log: JobLog,
+    pause: float = 0.0,
+    facts: Facts | None = None,
+) -> Facts:
+    """Bring back each started dataset and record where it landed; returns the facts for
+    ``finish`` (one result entry per DataBlock)."""
+    work, docs = work_and_docs(client, ctx, facts, ("datablocks",), retrieve_state)
+    settled = outcomes_of(facts)
+    for pid in work:
         dlog = log.for_dataset(pid)
-        dataset = find_dataset(client, pid)
+        dataset = docs.get(pid)
         if dataset is None or retrieve_state(dataset, ctx.job_id) != STARTED:
             continue
         if pause:
             time.sleep(pause)
-        blocks = client.list_datablocks(pid)
+        listed = dataset.get("datablocks")
+        blocks = listed if isinstance(listed, list) else client.list_datablocks(pid)
         if not blocks:
-            _fail(client, pid, ctx, "the dataset has no DataBlocks to retrieve from", "user")
+            message = "the dataset has no DataBlocks to retrieve from"
+            _fail(client, pid, ctx, message, "user")
             dlog.warning("no DataBlocks: %s", RETRIEVE_FAILED)
+            settled[pid] = DatasetOutcome(pid, "user", RETRIEVE_FAILED, message)
             continue
         try:
-            with work.step_run(job_id=ctx.job_id):
+            with work_module.step_run(job_id=ctx.job_id):
                 restored = storage.retrieve(dataset, blocks, ctx.destination)
         except (PermanentStorageError, PermanentSciCatError) as exc:
-            _fail(client, pid, ctx, str(exc), getattr(exc, "kind", "system"))
+            kind = "user" if getattr(exc, "kind", "system") == "user" else "system"
+            _fail(client, pid, ctx, str(exc), kind)
             dlog.error("retrieval failed: %s", exc)
+            settled[pid] = DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(exc))
             continue
         verified = bool(restored) and all(r.verified for r in restored)
         location = restored[0].location if restored else ""
@@ -96,12 +134,27 @@ def retrieve(
             dlog.warning("%s: %s", message, "; ".join(skipped[:MAX_SKIPPED]))
         changes: dict[str, Any] = {
             "retrieveStatusMessage": RETRIEVED,
-            "retrieveReturnMessage": mark(ctx.job_id, message, **details),
+            "retrieveReturnMessage": mark(ctx.job_id, message, run=ctx.run, **details),
         }
         if verified:
             changes["retrieveIntegrityCheck"] = True
-        client.update_lifecycle(pid, changes)
+        client.update_lifecycle(pid, changes, dataset)  # lifecycle as this job left it
+        settled[pid] = DatasetOutcome(pid, summary={"blocks": _entries(pid, blocks, location)})
         dlog.info("retrieved %d DataBlock(s) to %s", len(restored), location)
+    return make((), settled)
+
+
+def _entries(
+    pid: str, blocks: list[dict[str, Any]], location: str, skipped: Any
+) -> list[dict[str, Any]]:
+    """The job result's entries of one retrieved dataset: one per DataBlock, with the
+    symlinks that were not created, if any."""
+    extra = {SKIPPED_KEY: skipped} if skipped else {}
+    return [
+        {"datasetId": pid, "archiveId": b.get("archiveId"), "size": b.get("size"),
+         "location": location, **extra}
+        for b in blocks
+    ]  # fmt: skip
 
 
 def outcome(
@@ -118,17 +171,11 @@ def outcome(
     returned = life.get("retrieveReturnMessage") or {}
     if state == RETRIEVED:
         location = str(returned.get("location", ""))
-        blocks = [
-            {
-                "datasetId": pid,
-                "archiveId": b.get("archiveId"),
-                "size": b.get("size"),
-                "location": location,
-                **({SKIPPED_KEY: returned[SKIPPED_KEY]} if returned.get(SKIPPED_KEY) else {}),
-            }
-            for b in client.list_datablocks(pid)
-        ]
-        return DatasetOutcome(pid, summary={"blocks": blocks})
+        listed = dataset.get("datablocks")
+        blocks = listed if isinstance(listed, list) else client.list_datablocks(pid)
+        return DatasetOutcome(
+            pid, summary={"blocks": _entries(pid, blocks, location, returned.get(SKIPPED_KEY))}
+        )
     if state == RETRIEVE_FAILED:
         kind = "user" if returned.get("error") == "user" else "system"
         return DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(returned.get("message", "")))
@@ -163,6 +210,6 @@ def _fail(client: SciCatClient, pid: str, ctx: JobContext, message: str, error: 
         pid,
         {
             "retrieveStatusMessage": RETRIEVE_FAILED,
-            "retrieveReturnMessage": mark(ctx.job_id, message, error=error),
+            "retrieveReturnMessage": mark(ctx.job_id, message, error=error, run=ctx.run),
         },
     )

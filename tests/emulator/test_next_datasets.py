@@ -122,3 +122,28 @@ def test_attachments_can_be_added_to_a_dataset(nxt):
     answer = nxt.post(f"/datasets/{pid}/attachments", body)
     assert answer.status_code == 201 and answer.json()["caption"] == "preview"
     assert nxt.post(f"/datasets/{pid}/attachments", {**body, "colour": 1}).status_code == 400
+
+
+def test_a_dataset_query_by_pids_includes_the_relations_asked_for(nxt):
+    with_files, without = _create(nxt)["pid"], _create(nxt)["pid"]
+    files = [{"path": "a.dat", "size": 1, "time": "2024-01-01T00:00:00Z"}]
+    answer = nxt.post(
+        f"/datasets/{quote(with_files)}/origdatablocks", {"size": 1, "dataFileList": files}
+    )
+    assert answer.status_code == 201, answer.text
+    filt = {
+        "where": {"pid": {"$in": [with_files, without]}},
+        "include": [{"relation": "origdatablocks"}, {"relation": "datablocks"}],
+        "limits": {"limit": 2, "skip": 0},
+    }
+    found = {d["pid"]: d for d in nxt.get("/datasets", params={"filter": json.dumps(filt)}).json()}
+    assert set(found) == {with_files, without}
+    assert [b["dataFileList"] for b in found[with_files]["origdatablocks"]] == [files]
+    assert found[without]["origdatablocks"] == [] and found[with_files]["datablocks"] == []
+    plain = nxt.get("/datasets", params={"filter": json.dumps({"where": filt["where"]})}).json()
+    assert all("origdatablocks" not in d for d in plain)
+
+
+def test_an_unknown_relation_in_include_answers_400(nxt):
+    filt = {"include": [{"relation": "samples"}]}
+    assert nxt.get("/datasets", params={"filter": json.dumps(filt)}).status_code == 400

@@ -10,7 +10,7 @@ from archiver.errors import PermanentStorageError
 from archiver.plan import JobContext
 from archiver.scicat import connect
 from archiver.settings import Settings
-from archiver.steps import archive
+from archiver.steps import archive, job
 from archiver.steps.marks import JobLog
 from archiver.storage.base import Storage
 from archiver.storage.work import UserStorageError
@@ -44,9 +44,10 @@ def test_a_storage_failure_is_written_with_the_right_word(emulator_factory, erro
     settings = Settings(
         scicat_url=emu.url, scicat_user="admin", scicat_password="2jf70TPNZsS", scicat_api="next"
     )
-    ctx = JobContext("job-1", "archive", (pid,), "next")
-    log = JobLog(logging.getLogger("test"), {"job_id": "job-1"})
+    ctx = JobContext(emu.add_job("archive", [pid]), "archive", (pid,), "next")
+    log = JobLog(logging.getLogger("test"), {"job_id": ctx.job_id})
     with connect(settings) as client:
+        job.in_progress(client, ctx, log)
         archive.datasets_started(client, ctx, log)
         archive.add_datablocks(client, FailingStorage(error), ctx, log)
     life = emu.dataset(pid)["datasetlifecycle"]

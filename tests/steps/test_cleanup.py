@@ -49,8 +49,9 @@ def test_a_dataset_failing_after_its_first_block_names_the_block_it_could_not_re
     pid = emu.add_dataset()
     emu.add_origdatablock(pid, files=FILES)
     emu.inject_fault(r"/datablocks/[^/]+$", status=403, count=100, method="DELETE")
-    ctx = JobContext("job-1", "archive", (pid,), "next")
+    ctx = JobContext(emu.add_job("archive", [pid]), "archive", (pid,), "next")
     with client_for(emu) as client:
+        job.in_progress(client, ctx, log())
         archive.datasets_started(client, ctx, log())
         archive.add_datablocks(client, OneBlockThenFail(), ctx, log())
     [block] = emu.datablocks(pid)
@@ -66,10 +67,13 @@ def test_the_fail_path_records_a_dataset_it_may_not_read_and_still_finishes_the_
 ):
     emu = emulator_factory(flavour="next")
     readable, hidden = emu.add_dataset(), emu.add_dataset()
-    job_id = emu.add_job("archive", [readable, hidden], status="inProgress")
+    job_id = emu.add_job("archive", [readable, hidden])
     ctx = JobContext(job_id, "archive", (readable, hidden), "next")
     with client_for(emu) as client:
+        job.in_progress(client, ctx, log())
         archive.datasets_started(client, ctx, log())  # both have no files: missingFilesError
+        # the batched read is refused too, so the fail path reads each dataset on its own
+        emu.inject_fault(r"/api/v3/datasets$", status=403, count=100, method="GET")
         emu.inject_fault(f"/datasets/{hidden.replace('/', '%2F')}$", status=403, count=100)
         job.fail(client, ctx, "step add_datablocks failed: boom", log())
     doc = emu.job(job_id)
@@ -83,8 +87,9 @@ def test_reset_dataset_resets_the_lifecycle_when_a_delete_is_refused(emulator_fa
     emu = emulator_factory(flavour="next")
     pid = emu.add_dataset()
     emu.add_origdatablock(pid, files=FILES)
-    ctx = JobContext("job-1", "archive", (pid,), "next")
+    ctx = JobContext(emu.add_job("archive", [pid]), "archive", (pid,), "next")
     with client_for(emu) as client:
+        job.in_progress(client, ctx, log())
         archive.datasets_started(client, ctx, log())
         archive.add_datablocks(client, MockStorage(Settings()), ctx, log())
         archive.datasets_archived(client, ctx, log())
