@@ -139,7 +139,9 @@ def retrieve(
         if verified:
             changes["retrieveIntegrityCheck"] = True
         client.update_lifecycle(pid, changes, dataset)  # lifecycle as this job left it
-        settled[pid] = DatasetOutcome(pid, summary={"blocks": _entries(pid, blocks, location)})
+        settled[pid] = DatasetOutcome(
+            pid, summary={"blocks": _entries(pid, blocks, location, details.get(SKIPPED_KEY))}
+        )
         dlog.info("retrieved %d DataBlock(s) to %s", len(restored), location)
     return make((), settled)
 
