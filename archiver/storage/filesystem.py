@@ -34,15 +34,9 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.folders import Target, retrieval_target
 from archiver.storage.paths import is_within, safe_name
-from archiver.storage.restore import (
-    Target,
-    check_restored,
-    restore_blocks,
-    restore_tar,
-    retrieval_target,
-    state_folder,
-)
+from archiver.storage.restore import check_restored, restore_blocks, restore_tar, state_folder
 from archiver.storage.tarpack import Member, drop_cache, read_tar, remove_stale_parts, write_tar
 
 #: Packing-format version written into every DataBlock (``version``).

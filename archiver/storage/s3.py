@@ -40,15 +40,13 @@ from archiver.errors import ConfigError, PermanentStorageError, TransientStorage
 from archiver.settings import Settings
 from archiver.storage import sources, work
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.folders import NEW_FILE, Target, retrieval_target
 from archiver.storage.paths import safe_name
 from archiver.storage.restore import (
-    NEW_FILE,
-    Target,
     check_restored,
     restore_blocks,
     restore_tar,
     restored_before,
-    retrieval_target,
     state_folder,
 )
 from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
