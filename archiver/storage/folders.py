@@ -4,8 +4,8 @@ A retrieval target (``<retrieve root>/<job>/<pid>`` or ``<destination>/<pid>``) 
 from its trusted, resolved root one folder at a time with ``O_NOFOLLOW | O_DIRECTORY``
 (:func:`open_target`); every folder below it is opened the same way from the folder above
 (:class:`Folders`). A symlink at any level is refused, never followed, whether the tar, an
-earlier retrieval or someone else put it there. The walk of :func:`remove_escaping_links`
-uses ``os.fwalk`` without following links, from such a descriptor.
+earlier retrieval or someone else put it there. The walks (:func:`remove_escaping_links`,
+:func:`remove_parts`) use ``os.fwalk`` without following links, from such a descriptor.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import errno
 import hashlib
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archiver.errors import PermanentStorageError
+from archiver.storage.base import Discarded
 from archiver.storage.paths import allowed_destination, is_within, safe_name
 from archiver.storage.work import UserStorageError
 
@@ -29,6 +31,8 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | _CLOEXEC
 #: Folder descriptors kept open at once while restoring one tar.
 MAX_OPEN_FOLDERS = 64
+#: Name of a file being restored and not verified yet (see :func:`part_name`).
+PART_PATTERN = re.compile(r"\.archiver-[0-9a-f]{20}\.part")
 
 
 class UnsafeMember(PermanentStorageError):
@@ -66,10 +70,12 @@ def retrieval_target(
     return Target(root, (*parts, safe_name(pid)))
 
 
-def open_folder(parent: int, name: str, where: str) -> int:
-    """Open (creating it) folder ``name`` in ``parent``, refusing a symlink or a file."""
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(name, 0o755, dir_fd=parent)
+def open_folder(parent: int, name: str, where: str, create: bool = True) -> int:
+    """Open (creating it unless ``create`` is false) folder ``name`` in ``parent``, refusing
+    a symlink or a file."""
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o755, dir_fd=parent)
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=parent)
     except OSError as exc:
@@ -80,14 +86,14 @@ def open_folder(parent: int, name: str, where: str) -> int:
         raise
 
 
-def open_target(target: Target) -> int:
-    """A descriptor of ``target``, its folders created from the root without following any
-    symlink."""
+def open_target(target: Target, create: bool = True) -> int:
+    """A descriptor of ``target``, its folders created (unless ``create`` is false) from the
+    root without following any symlink."""
     fd = os.open(target.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
     try:
         for depth, part in enumerate(target.parts, 1):
             where = os.path.join(target.root, *target.parts[:depth])
-            child = open_folder(fd, part, where)
+            child = open_folder(fd, part, where, create)
             os.close(fd)
             fd = child
     except BaseException:
@@ -151,3 +157,59 @@ def remove_escaping_links(top: int, path: str) -> list[str]:
                 removed.append(f"{member} -> {target}: resolves outside the dataset; removed")
                 found = True
     return removed
+
+
+def discard_parts(
+    pid: str, job_id: str, destination: str | None, retrieve_root: str, allowed: Sequence[str]
+) -> Discarded:
+    """:func:`remove_parts` of the dataset's retrieval target (none for a destination that
+    is not allowed: nothing was written there)."""
+    try:
+        target = retrieval_target(pid, job_id, destination, retrieve_root, allowed)
+    except UserStorageError:
+        return Discarded()
+    return remove_parts(target)
+
+
+def remove_parts(target: Target) -> Discarded:
+    """Remove every ``.archiver-<hash>.part`` name below ``target`` (an interrupted restore's
+    unverified files), following no symlink: a symlink of that name is removed itself, a
+    symlinked folder is not entered. Nothing is created; an absent target has nothing.
+    What could not be removed is listed in :attr:`Discarded.left`, never raised."""
+    report = Discarded()
+    try:
+        top = open_target(target, create=False)
+    except FileNotFoundError:
+        return report
+    except (UnsafeMember, OSError) as exc:
+        report.left.append(f"{target.path} not searched: {_reason(exc)}")
+        return report
+
+    def unread(exc: OSError) -> None:
+        report.left.append(f"{exc.filename or target.path} not searched: {_reason(exc)}")
+
+    try:
+        walk = os.fwalk(".", dir_fd=top, follow_symlinks=False, onerror=unread)
+        for folder, dirs, files, fd in walk:
+            for name in (*dirs, *files):
+                if PART_PATTERN.fullmatch(name):
+                    where = posixpath.normpath(posixpath.join(target.path, folder, name))
+                    _unlink(fd, name, where, report)
+    finally:
+        os.close(top)
+    return report
+
+
+def _unlink(folder: int, name: str, where: str, report: Discarded) -> None:
+    try:
+        os.unlink(name, dir_fd=folder)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        report.left.append(f"{where}: {_reason(exc)}")
+        return
+    report.removed.append(where)
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)

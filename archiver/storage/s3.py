@@ -39,8 +39,8 @@ from typing import Any
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
 from archiver.storage import sources, work
-from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
-from archiver.storage.folders import NEW_FILE, Target, retrieval_target
+from archiver.storage.base import ArchivedBlock, Discarded, RetrievedBlock, Storage
+from archiver.storage.folders import NEW_FILE, Target, discard_parts, retrieval_target
 from archiver.storage.paths import safe_name
 from archiver.storage.restore import (
     check_restored,
@@ -315,6 +315,9 @@ class S3Storage(Storage):
             return self._restore(archive_id, target, block, state)
 
         return restore_blocks(pid, blocks, target, state, one)
+
+    def discard_parts(self, pid: str, job_id: str, destination: str | None) -> Discarded:
+        return discard_parts(pid, job_id, destination, self.retrieve_root, self.allowed_roots)
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers and temporary downloads."""
