@@ -39,9 +39,7 @@ def test_parts_below_the_target_are_removed_and_everything_else_stays(roots, out
     (target / part_name("link")).symlink_to(outside / part_name("victim"))
     (target / "into-outside").symlink_to(outside, target_is_directory=True)
     report = remove_parts(Target(str(roots["retrieve"]), ("job-1", PID_NAME)))
-    assert sorted(report.removed) == sorted(
-        [str(top), str(deep), str(target / part_name("link"))]
-    )
+    assert sorted(report.removed) == sorted([str(top), str(deep), str(target / part_name("link"))])
     assert report.left == []
     left = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
     assert left == [".archiver-not-a-hash.part", "a.txt", "into-outside", "sub", "sub/deeper"]
