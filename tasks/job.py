@@ -38,9 +38,10 @@ def finish(self: StepTask, payload: dict[str, Any], facts: dict[str, Any] | None
 
 @app.task(bind=True, base=StepTask, name=FAIL_TASK, retries_allowed=FAIL_RETRIES)
 def fail(self: StepTask, payload: dict[str, Any], reason: str) -> None:
-    """Record a chain's final failure: datasets not left started, job unsuccessful."""
+    """Record a chain's final failure: datasets not left started (a retrieval's unverified
+    files removed), job unsuccessful."""
     ctx = self.context(payload)
-    steps.fail(self.client(ctx), ctx, reason, self.log(ctx))
+    steps.fail(self.client(ctx), ctx, reason, self.log(ctx), self.storage())
     self.storage().forget_job(ctx.job_id)
 
 

@@ -56,6 +56,6 @@ def run_job(client: SciCatClient, storage: Storage, job_id: str) -> str:
             break
         except Exception as exc:
             step = name.rsplit(".", 1)[-1]
-            job.fail(client, ctx, f"step {step} failed: {job.describe(exc)}", log)
+            job.fail(client, ctx, f"step {step} failed: {job.describe(exc)}", log, storage)
             break
     return client.get_job(job_id).status

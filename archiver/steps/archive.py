@@ -246,13 +246,18 @@ def outcome(
 
 
 def abandon(
-    client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
+    client: SciCatClient,
+    dataset: Mapping[str, Any],
+    ctx: JobContext,
+    reason: str,
+    log: JobLog,
+    storage: Storage | None = None,
 ) -> str | None:
     """If this job left the dataset ``started``, remove its DataBlocks (best effort) and mark
     it failed; return the message written (naming what could not be cleaned up), else None.
 
     A refused lifecycle update is not raised either: the returned message says so, and the
-    job's final status names it.
+    job's final status names it. ``storage`` is not needed: nothing to remove was written.
     """
     if archive_state(dataset, ctx.job_id) != STARTED:
         return None

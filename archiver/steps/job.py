@@ -68,14 +68,22 @@ def finish(
     return status
 
 
-def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> None:
+def fail(
+    client: SciCatClient,
+    ctx: JobContext,
+    reason: str,
+    log: JobLog,
+    storage: Storage | None = None,
+) -> None:
     """The chain failed for good: no dataset stays ``started``; the job ends unsuccessful.
 
     Datasets this job already finished keep their state; datasets it had started are marked
     failed (their DataBlocks removed for an archive). Clean-up is best effort: what SciCat
     refuses (a DELETE, a read, a lifecycle update) is named, with the setting that would
     allow it, in the dataset's return message, the job's ``jobResultObject.errors`` and its
-    ``statusMessage``; the job gets its final status all the same. Safe to run more than once.
+    ``statusMessage``; the job gets its final status all the same. With ``storage``, a retrieval
+    also removes the unverified temporary files of the datasets it marks failed. Safe to run
+    more than once.
     """
     try:
         job = client.get_job(ctx.job_id)
@@ -97,7 +105,9 @@ def fail(client: SciCatClient, ctx: JobContext, reason: str, log: JobLog) -> Non
             dlog.error("%s", message)
             errors.append(_error(pid, step.SYSTEM_FAILURE, message))
             continue
-        written = None if dataset is None else step.abandon(client, dataset, ctx, reason, dlog)
+        written = (
+            None if dataset is None else step.abandon(client, dataset, ctx, reason, dlog, storage)
+        )
         if written is not None:
             errors.append(_error(pid, step.SYSTEM_FAILURE, written))
     if job.finished:

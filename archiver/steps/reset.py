@@ -110,7 +110,13 @@ def _reset_but_for_note(life: Mapping[str, Any]) -> bool:
 
 
 def abandon(
-    client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
+    client: SciCatClient,
+    dataset: Mapping[str, Any],
+    ctx: JobContext,
+    reason: str,
+    log: JobLog,
+    storage: Storage | None = None,
 ) -> str | None:
-    """A failed reset leaves nothing to undo (every step of it is a goal state)."""
+    """A failed reset leaves nothing to undo (every step of it is a goal state), in SciCat or
+    in ``storage``."""
     return None

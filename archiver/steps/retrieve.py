@@ -3,7 +3,9 @@
 Like the archive steps, each step only touches datasets this job marked, so repeats are
 harmless. The job's result lists one entry per DataBlock with where its data lands, and
 the symlinks of the dataset that were not restored because they lead out of it
-(``skippedLinks``, also in ``retrieveReturnMessage``).
+(``skippedLinks``, also in ``retrieveReturnMessage``). A dataset that fails for good has the
+unverified ``.part`` files of an interrupted restore removed from its target
+(``removedParts`` in ``retrieveReturnMessage``; what could not be removed is in the message).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ from archiver.storage.base import Storage
 SYSTEM_FAILURE = RETRIEVE_FAILED
 #: Key of the symlinks not restored, in ``retrieveReturnMessage`` and the job's result.
 SKIPPED_KEY = "skippedLinks"
-#: Most skipped symlinks recorded.
+#: Key of the unverified temporary files removed from a failed dataset's target.
+PARTS_KEY = "removedParts"
+#: Most skipped symlinks (or removed temporary files) recorded.
 MAX_SKIPPED = 20
 
 
@@ -119,9 +123,10 @@ def retrieve(
                 restored = storage.retrieve(dataset, blocks, ctx.destination)
         except (PermanentStorageError, PermanentSciCatError) as exc:
             kind = "user" if getattr(exc, "kind", "system") == "user" else "system"
-            _fail(client, pid, ctx, str(exc), kind)
+            note, parts = discard_parts(storage, ctx, pid, dlog)
+            _fail(client, pid, ctx, f"{exc}{note}", kind, **parts)
             dlog.error("retrieval failed: %s", exc)
-            settled[pid] = DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(exc))
+            settled[pid] = DatasetOutcome(pid, kind, RETRIEVE_FAILED, f"{exc}{note}")
             continue
         verified = bool(restored) and all(r.verified for r in restored)
         location = restored[0].location if restored else ""
@@ -183,7 +188,7 @@ def outcome(
         return DatasetOutcome(pid, kind, RETRIEVE_FAILED, str(returned.get("message", "")))
     if state is not None:
         reason = f"left in {state!r} by an interrupted step"
-        written = abandon(client, dataset, ctx, reason, log)
+        written = abandon(client, dataset, ctx, reason, log, storage)
         return DatasetOutcome(pid, "system", RETRIEVE_FAILED, written or reason)
     return DatasetOutcome(
         pid, "user", "notRetrievable", f"not retrievable (retrievable={life.get('retrievable')})"
@@ -191,27 +196,58 @@ def outcome(
 
 
 def abandon(
-    client: SciCatClient, dataset: Mapping[str, Any], ctx: JobContext, reason: str, log: JobLog
+    client: SciCatClient,
+    dataset: Mapping[str, Any],
+    ctx: JobContext,
+    reason: str,
+    log: JobLog,
+    storage: Storage | None = None,
 ) -> str | None:
-    """If this job left the dataset ``started``, mark the retrieval failed; return the
-    message written (or why it could not be written), else None."""
+    """If this job left the dataset ``started``, remove the unverified files of its target
+    (with ``storage``) and mark the retrieval failed; return the message written (naming what
+    was not removed, or why it could not be written), else None."""
     if retrieve_state(dataset, ctx.job_id) != STARTED:
         return None
     pid = str(dataset["pid"])
-    message = reason
+    note, details = discard_parts(storage, ctx, pid, log) if storage else ("", {})
+    message = reason + note
     try:
-        _fail(client, pid, ctx, reason, "system")
+        _fail(client, pid, ctx, message, "system", **details)
     except PermanentSciCatError as exc:
         message += f"; dataset {pid} left {STARTED!r}: {refusal('lifecycle', exc)}"
     log.error("retrieval failed: %s", message)
     return message
 
 
-def _fail(client: SciCatClient, pid: str, ctx: JobContext, message: str, error: str) -> None:
+def discard_parts(
+    storage: Storage, ctx: JobContext, pid: str, log: JobLog
+) -> tuple[str, dict[str, Any]]:
+    """Remove the unverified files an interrupted restore left in the failed dataset's target;
+    return a clause for its message naming what could not be removed (``""`` if nothing) and
+    the return-message details listing what was removed. Both are logged."""
+    report = storage.discard_parts(pid, ctx.job_id, ctx.destination)
+    details: dict[str, Any] = {}
+    note = ""
+    if report.removed:
+        details[PARTS_KEY] = report.removed[:MAX_SKIPPED]
+        log.warning(
+            "removed %d unverified temporary file(s) of an interrupted restore: %s",
+            len(report.removed),
+            "; ".join(report.removed[:MAX_SKIPPED]),
+        )
+    if report.left:
+        note = "; unverified temporary file(s) not removed: " + "; ".join(report.left[:MAX_SKIPPED])
+        log.error("%s", note.removeprefix("; "))
+    return note, details
+
+
+def _fail(
+    client: SciCatClient, pid: str, ctx: JobContext, message: str, error: str, **details: Any
+) -> None:
     client.update_lifecycle(
         pid,
         {
             "retrieveStatusMessage": RETRIEVE_FAILED,
-            "retrieveReturnMessage": mark(ctx.job_id, message, error=error, run=ctx.run),
+            "retrieveReturnMessage": mark(ctx.job_id, message, error=error, run=ctx.run, **details),
         },
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: DataFile keys SciCat accepts inside ``dataFileList``; anything else makes it answer 400.
@@ -42,6 +42,19 @@ class RetrievedBlock:
     skipped: tuple[str, ...] = ()
 
 
+@dataclass
+class Discarded:
+    """Unverified temporary files of a retrieval removed, and those that could not be."""
+
+    removed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: Discarded) -> Discarded:
+        self.removed += other.removed
+        self.left += other.left
+        return self
+
+
 class Storage(abc.ABC):
     """A place datasets are archived to and retrieved from."""
 
@@ -66,6 +79,12 @@ class Storage(abc.ABC):
     ) -> list[RetrievedBlock]:
         """Bring the dataset back from its DataBlocks to ``destination`` (backend default
         when ``None``)."""
+
+    def discard_parts(self, pid: str, job_id: str, destination: str | None) -> Discarded:
+        """Remove the unverified temporary files an interrupted retrieval of ``pid`` by
+        ``job_id`` left in its target; called when the dataset failed for good. Reports what
+        it removed and could not remove, never raises for a file. Nothing by default."""
+        return Discarded()
 
     def forget_job(self, job_id: str) -> None:  # noqa: B027 - optional hook, no-op by default
         """Drop any working state kept for ``job_id``; called once the job is finished."""

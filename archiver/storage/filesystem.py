@@ -30,16 +30,10 @@ from typing import Any
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
 from archiver.storage import sources, tarblocks, work
-from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.base import ArchivedBlock, Discarded, RetrievedBlock, Storage
+from archiver.storage.folders import Target, discard_parts, retrieval_target
 from archiver.storage.paths import is_within, safe_name
-from archiver.storage.restore import (
-    Target,
-    check_restored,
-    restore_blocks,
-    restore_tar,
-    retrieval_target,
-    state_folder,
-)
+from archiver.storage.restore import check_restored, restore_blocks, restore_tar, state_folder
 from archiver.storage.tarpack import Member, drop_cache, read_tar, remove_stale_parts, write_tar
 
 #: Packing-format version written into every DataBlock (``version``).
@@ -174,6 +168,9 @@ class FilesystemStorage(Storage):
         state = state_folder(self.retrieve_root, job_id, pid)
         blocks = sorted(datablocks, key=lambda b: str(b.get("archiveId")))
         return restore_blocks(pid, blocks, target, state, self._restore)
+
+    def discard_parts(self, pid: str, job_id: str, destination: str | None) -> Discarded:
+        return discard_parts(pid, job_id, destination, self.retrieve_root, self.allowed_roots)
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers (which tars of which dataset were restored)."""

@@ -4,8 +4,9 @@ Nothing is written outside the target folder, whatever the tar holds and whateve
 planted in the retrieval folders:
 
 * The target (``<retrieve root>/<job>/<pid>`` or ``<destination>/<pid>``) is opened from its
-  trusted root one folder at a time with ``O_NOFOLLOW | O_DIRECTORY`` (:func:`open_target`):
-  a symlink at any level (``<root>/x`` or ``<root>/<job>``) is refused, never followed.
+  trusted root one folder at a time with ``O_NOFOLLOW | O_DIRECTORY`` (see
+  :mod:`archiver.storage.folders`): a symlink at any level (``<root>/x`` or
+  ``<root>/<job>``) is refused, never followed.
 * Member names must be relative without ``..``; only regular files, folders and symlinks are
   restored. Every folder below the target is opened the same way (``openat``-style, from the
   folder above), so no write passes through a symlink, whether the tar or an earlier
@@ -23,7 +24,6 @@ planted in the retrieval folders:
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import io
 import os
@@ -37,42 +37,21 @@ from typing import Any, BinaryIO
 from archiver.errors import PermanentStorageError
 from archiver.storage import work
 from archiver.storage.base import RetrievedBlock
-from archiver.storage.paths import (
-    allowed_destination,
-    is_within,
-    link_stays_inside,
-    relative_member,
-    safe_name,
+from archiver.storage.folders import (
+    NEW_FILE,
+    Folders,
+    Target,
+    UnsafeMember,
+    open_target,
+    part_name,
+    remove_escaping_links,
+    safe_folder,
 )
+from archiver.storage.paths import link_stays_inside, relative_member, safe_name
 from archiver.storage.tarpack import read_tar
-from archiver.storage.work import UserStorageError
 
 #: Most problems named in one error message.
 MAX_LISTED = 20
-
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | _CLOEXEC
-#: Flags of a file written by the retrieval: never through a symlink at its name.
-NEW_FILE = _WRITE_FLAGS
-#: Folder descriptors kept open at once while restoring one tar.
-MAX_OPEN_FOLDERS = 64
-
-
-class UnsafeMember(PermanentStorageError):
-    """A tar member, or something found in the target, that would lead a write outside."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """A folder below a trusted, resolved ``root``: ``root/part/part...``."""
-
-    root: str
-    parts: tuple[str, ...]
-
-    @property
-    def path(self) -> str:
-        return os.path.join(self.root, *self.parts)
 
 
 @dataclass
@@ -81,85 +60,6 @@ class Restored:
 
     problems: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-def retrieval_target(
-    pid: str, job_id: str, destination: str | None, retrieve_root: str, allowed: Sequence[str]
-) -> Target:
-    """Where a dataset is restored: ``<retrieve root>/<job>/<pid>``, or ``<destination>/<pid>``
-    when the destination (resolved) lies under an allowed root; else a user error."""
-    if not destination:
-        return Target(retrieve_root, (safe_name(job_id or "no-job"), safe_name(pid)))
-    base = allowed_destination(destination, allowed)
-    if base is None:
-        raise UserStorageError(
-            f"destination {destination!r} is not under an allowed retrieval root"
-        )
-    real_roots = [os.path.realpath(r) for r in allowed if r]
-    root = next(r for r in real_roots if is_within(base, r))
-    rest = os.path.relpath(base, root)
-    parts = () if rest == "." else tuple(rest.split("/"))
-    return Target(root, (*parts, safe_name(pid)))
-
-
-def _open_folder(parent: int, name: str, where: str) -> int:
-    """Open (creating it) folder ``name`` in ``parent``, refusing a symlink or a file."""
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(name, 0o755, dir_fd=parent)
-    try:
-        return os.open(name, _DIR_FLAGS, dir_fd=parent)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafeMember(
-                f"{where} is a symlink or not a folder: nothing is written through it"
-            ) from None
-        raise
-
-
-def open_target(target: Target) -> int:
-    """A descriptor of ``target``, its folders created from the root without following any
-    symlink."""
-    fd = os.open(target.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
-    try:
-        for depth, part in enumerate(target.parts, 1):
-            where = os.path.join(target.root, *target.parts[:depth])
-            child = _open_folder(fd, part, where)
-            os.close(fd)
-            fd = child
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def safe_folder(target: Target) -> str:
-    """Create ``target`` like :func:`open_target` and return its path."""
-    os.close(open_target(target))
-    return target.path
-
-
-class _Folders:
-    """Descriptors of folders below the target, opened one level at a time."""
-
-    def __init__(self, top: int, where: str) -> None:
-        self.top, self.where, self.fds = top, where, dict[str, int]()
-
-    def get(self, folder: str) -> int:
-        if not folder:
-            return self.top
-        fd = self.fds.get(folder)
-        if fd is None:
-            if len(self.fds) >= MAX_OPEN_FOLDERS:
-                self.close()
-            parent, name = posixpath.split(folder)
-            fd = _open_folder(self.get(parent), name, f"{self.where}/{folder}")
-            self.fds[folder] = fd
-        return fd
-
-    def close(self) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-        self.fds.clear()
 
 
 class _MemberFile(io.FileIO):
@@ -185,10 +85,6 @@ def _member(name: str) -> tuple[str, str]:
     return posixpath.split(clean)
 
 
-def _part_name(name: str) -> str:
-    return f".archiver-{hashlib.sha256(os.fsencode(name)).hexdigest()[:20]}.part"
-
-
 def restore_tar(tar_path: str, target: Target, block: Mapping[str, Any]) -> Restored:
     """Restore the tar of DataBlock ``block`` into ``target``; return what was found."""
     alg = str(block.get("chkAlg") or "sha256")
@@ -198,13 +94,13 @@ def restore_tar(tar_path: str, target: Target, block: Mapping[str, Any]) -> Rest
     written: list[tuple[str, str, str]] = []  # folder, temporary name, name
     seen: set[str] = set()
     top = open_target(target)
-    folders = _Folders(top, target.path)
+    folders = Folders(top, target.path)
 
     def sink(info: tarfile.TarInfo) -> BinaryIO:
         folder, name = _member(info.name)
         where = folders.get(folder)
-        temp = _part_name(name)
-        fd = os.open(temp, _WRITE_FLAGS, 0o600, dir_fd=where)
+        temp = part_name(name)
+        fd = os.open(temp, NEW_FILE, 0o600, dir_fd=where)
         written.append((folder, temp, name))
         return _MemberFile(fd, info)
 
@@ -259,7 +155,7 @@ def _commit(folder: int, temp: str, name: str, where: str) -> None:
         raise UnsafeMember(f"{where}/{name}: a folder of that name is in the way") from None
 
 
-def _restore_link(folders: _Folders, info: tarfile.TarInfo) -> str | None:
+def _restore_link(folders: Folders, info: tarfile.TarInfo) -> str | None:
     """Create one symlink; return why it was not created, if it was not."""
     folder, name = _member(info.name)
     member = posixpath.join(folder, name)
@@ -276,28 +172,6 @@ def _restore_link(folders: _Folders, info: tarfile.TarInfo) -> str | None:
         os.unlink(name, dir_fd=where)
     os.symlink(info.linkname, name, dir_fd=where)
     return None
-
-
-def remove_escaping_links(top: int, path: str) -> list[str]:
-    """Remove every symlink under the folder ``top`` (at ``path``) that resolves outside it,
-    until none is left (removing one can only shorten what the others resolve through)."""
-    real = os.path.realpath(path)
-    removed: list[str] = []
-    found = True
-    while found:
-        found = False
-        for folder, dirs, files, fd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
-            for name in (*dirs, *files):
-                if not stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                    continue
-                member = posixpath.normpath(posixpath.join(folder, name))
-                if is_within(os.path.realpath(os.path.join(real, member)), real):
-                    continue
-                target = os.readlink(name, dir_fd=fd)
-                os.unlink(name, dir_fd=fd)
-                removed.append(f"{member} -> {target}: resolves outside the dataset; removed")
-                found = True
-    return removed
 
 
 def _marker(state: str, archive_id: str) -> str:
@@ -318,7 +192,7 @@ def mark_restored(state: str, archive_id: str, skipped: Sequence[str]) -> None:
     """Record (atomically) that this job restored the tar ``archive_id``."""
     path = _marker(state, archive_id)
     temp = f"{path}.tmp"
-    fd = os.open(temp, _WRITE_FLAGS, 0o600)
+    fd = os.open(temp, NEW_FILE, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("".join(f"{line}\n" for line in (archive_id, *skipped)))
     os.rename(temp, path)

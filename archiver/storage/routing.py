@@ -33,7 +33,7 @@ from typing import Any
 from archiver.errors import ConfigError, PermanentStorageError
 from archiver.settings import BY_NAME, TABLE, Settings
 from archiver.storage import work
-from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.base import ArchivedBlock, Discarded, RetrievedBlock, Storage
 from archiver.storage.paths import is_within
 
 #: Backends an entry may name (a routing table does not nest).
@@ -166,6 +166,12 @@ class RoutingStorage(Storage):
         for name in sorted(groups):
             restored += self.backends[name].retrieve(dataset, groups[name], destination)
         return restored
+
+    def discard_parts(self, pid: str, job_id: str, destination: str | None) -> Discarded:
+        report = Discarded()
+        for storage in self.backends.values():
+            report += storage.discard_parts(pid, job_id, destination)
+        return report
 
     def forget_job(self, job_id: str) -> None:
         for storage in self.backends.values():

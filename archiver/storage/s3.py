@@ -37,16 +37,14 @@ from typing import Any
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
 from archiver.storage import sources, tarblocks, work
-from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
+from archiver.storage.base import ArchivedBlock, Discarded, RetrievedBlock, Storage
+from archiver.storage.folders import NEW_FILE, Target, discard_parts, retrieval_target
 from archiver.storage.paths import safe_name
 from archiver.storage.restore import (
-    NEW_FILE,
-    Target,
     check_restored,
     restore_blocks,
     restore_tar,
     restored_before,
-    retrieval_target,
     state_folder,
 )
 from archiver.storage.s3_client import is_missing, make_client, s3_failures, storage_error
@@ -280,6 +278,9 @@ class S3Storage(Storage):
             return self._restore(archive_id, target, block, state)
 
         return restore_blocks(pid, blocks, target, state, one)
+
+    def discard_parts(self, pid: str, job_id: str, destination: str | None) -> Discarded:
+        return discard_parts(pid, job_id, destination, self.retrieve_root, self.allowed_roots)
 
     def forget_job(self, job_id: str) -> None:
         """Remove the job's retrieval markers and temporary downloads."""

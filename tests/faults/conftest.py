@@ -7,6 +7,7 @@ no DataBlock duplicated, no dataset left ``started``, nothing lost.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -60,3 +61,20 @@ def check_all(
         else:
             assert not ids, f"{pid} not archived but has DataBlocks {ids}"
     return statuses
+
+
+def through_an_outage(
+    pipe: Pipeline, datasets: int, seconds: float, expect: str
+) -> tuple[list[str], list[str]]:
+    """One archive job per new dataset, submitted while every SciCat call answers 503 for
+    ``seconds``: no job leaves ``jobSubmitted`` meanwhile; once SciCat is back every job ends
+    ``expect`` and :func:`check_all` holds. Returns the job ids and the pids."""
+    pids = seed_many(pipe, datasets)
+    pipe.emulator.inject_fault("^/api/", status=503, count=10_000_000)
+    job_ids = submit_many(pipe, pids)
+    time.sleep(seconds)
+    assert all(pipe.job_status(j) == "jobSubmitted" for j in job_ids)
+    pipe.emulator.clear_faults()
+    wait_all(pipe, job_ids, timeout=120)
+    check_all(pipe, job_ids, pids, expect=expect)
+    return job_ids, pids

@@ -4,7 +4,9 @@
 Source folders outside the source roots are refused per dataset; a symlink planted at
 ``<retrieve root>/<job id>`` or ``<allowed root>/x/<pid>`` does not redirect a restore; a
 symlink chain in a dataset is not restored leading outside (and is reported); after a
-checksum failure no unverified file is left in the retrieval folder.
+checksum failure no unverified file is left in the retrieval folder, nor are the ``.part``
+files an interrupted restore left, whether the dataset fails in the retrieve step or the
+chain fails for good (the fail task).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 from archiver.scicat import DatasetRef, connect
+from archiver.storage.folders import PART_PATTERN, part_name
 
 pytestmark = pytest.mark.faults
 
@@ -31,13 +34,14 @@ def roots(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def start(pipeline_factory: Any, roots: dict[str, Path]) -> Any:
+def start(pipeline_factory: Any, roots: dict[str, Path], **extra: Any) -> Any:
     return pipeline_factory(
         storage="filesystem",
         archive_root=str(roots["archive"]),
         retrieve_root=str(roots["retrieve"]),
         retrieve_allowed_roots=(str(roots["allowed"]),),
         source_path_map=(("/scicat/data", str(roots["data"])),),
+        **extra,
     )
 
 
@@ -146,3 +150,79 @@ def test_after_a_checksum_failure_no_unverified_file_is_left(pipeline_factory, r
     assert "b.txt: sha256 checksum differs" in job["statusMessage"]
     target = roots["retrieve"] / job["id"] / pid.replace("/", "%2F")
     assert [p for p in target.rglob("*") if not p.is_dir()] == [], "unverified files left"
+
+
+def flip_a_byte(pipe: Any, pid: str, member: str) -> None:
+    [block] = pipe.emulator.datablocks(pid)
+    with tarfile.open(block["archiveId"]) as tar:
+        offset = tar.getmember(member).offset_data
+    with open(block["archiveId"], "r+b") as raw:
+        raw.seek(offset)
+        raw.write(b"X")
+
+
+def plant_leftovers(target: Path, beyond: Path) -> list[str]:
+    """``.part`` files as a killed worker leaves them (names no tar of this dataset uses), a
+    ``.part`` symlink to a file outside and a symlinked folder leading to another ``.part``;
+    returns the paths that must be removed."""
+    (target / "sub").mkdir(parents=True)
+    beyond.mkdir()
+    (beyond / part_name("theirs")).write_text("not ours\n")
+    planted = [target / part_name("old/a.txt"), target / "sub" / part_name("old/b.txt")]
+    for path in planted:
+        path.write_text("half a file")
+    link = target / part_name("link")
+    link.symlink_to(beyond / part_name("theirs"))
+    (target / "beyond").symlink_to(beyond, target_is_directory=True)
+    return sorted(str(p) for p in (*planted, link))
+
+
+def no_parts_below(target: Path) -> None:
+    parts = [p for p in target.rglob("*") if PART_PATTERN.fullmatch(p.name)]
+    assert parts == [], "unverified temporary files left"
+
+
+def test_a_dataset_failing_in_the_retrieve_step_leaves_no_part_file(
+    pipeline_factory, roots, tmp_path
+):
+    pipe = start(pipeline_factory, roots)
+    pid = dataset(pipe, roots, "ds")
+    assert run(pipe, "archive", [pid])["statusCode"] == "finishedSuccessful"
+    flip_a_byte(pipe, pid, "b.txt")
+    job_id = pipe.emulator.add_job("retrieve", [pid])
+    target = roots["retrieve"] / job_id / pid.replace("/", "%2F")
+    removable = plant_leftovers(target, tmp_path / "beyond")
+    pipe.emulator._app.publish(pipe.emulator.job(job_id), "create")
+    job = pipe.wait_finished(job_id)
+    assert job["statusCode"] == "finishedUnsuccessful", job
+    returned = pipe.lifecycle(pid)["retrieveReturnMessage"]
+    assert "b.txt: sha256 checksum differs" in returned["message"]
+    assert "not removed" not in returned["message"]
+    assert sorted(returned["removedParts"]) == removable
+    no_parts_below(target)
+    assert sorted(p.name for p in target.iterdir()) == ["beyond", "sub"]
+    assert os.listdir(tmp_path / "beyond") == [part_name("theirs")]
+    outside_untouched(roots)
+
+
+def test_a_chain_that_fails_for_good_leaves_no_part_file(pipeline_factory, roots, tmp_path):
+    # Every DataBlock read answers 503 and the step may not retry: the retrieve step fails
+    # for good with the dataset started, and the fail task abandons it.
+    pipe = start(pipeline_factory, roots, max_retries=0, retry_backoff_max=0.005)
+    pid = dataset(pipe, roots, "ds")
+    assert run(pipe, "archive", [pid])["statusCode"] == "finishedSuccessful"
+    job_id = pipe.emulator.add_job("retrieve", [pid])
+    target = roots["retrieve"] / job_id / pid.replace("/", "%2F")
+    removable = plant_leftovers(target, tmp_path / "beyond")
+    pipe.emulator.inject_fault("/datablocks", status=503, count=10_000_000, method="GET")
+    pipe.emulator._app.publish(pipe.emulator.job(job_id), "create")
+    job = pipe.wait_finished(job_id)
+    pipe.emulator.clear_faults()
+    assert job["statusCode"] == "finishedUnsuccessful", job
+    assert "step retrieve failed" in job["statusMessage"]
+    life = pipe.lifecycle(pid)
+    assert life["retrieveStatusMessage"] == "datasetRetrievalFailed", life
+    assert sorted(life["retrieveReturnMessage"]["removedParts"]) == removable
+    no_parts_below(target)
+    assert os.listdir(tmp_path / "beyond") == [part_name("theirs")]
+    outside_untouched(roots)

@@ -12,7 +12,15 @@ import pytest
 
 from archiver import runtime
 
-from .conftest import check_all, seed_many, submit_many, unfinished, wait_all, wait_until
+from .conftest import (
+    check_all,
+    seed_many,
+    submit_many,
+    through_an_outage,
+    unfinished,
+    wait_all,
+    wait_until,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -37,14 +45,7 @@ def test_an_outage_shorter_than_the_window_is_ridden_out_with_no_count_cap(pipel
     # Defaults of old: 8 retries under full jitter could give up within seconds. Now only
     # the window (60 s here) bounds the retries; the outage lasts 10 s.
     pipe = pipeline_factory(flavour="next", max_retries=None, retry_backoff_max=1, retry_window=60)
-    pids = seed_many(pipe, 10)
-    pipe.emulator.inject_fault("^/api/", status=503, count=10_000_000)
-    job_ids = submit_many(pipe, pids)
-    time.sleep(10)
-    assert all(pipe.job_status(j) == "jobSubmitted" for j in job_ids)
-    pipe.emulator.clear_faults()
-    wait_all(pipe, job_ids, timeout=120)
-    check_all(pipe, job_ids, pids, expect="finishedSuccessful")
+    through_an_outage(pipe, 10, 10, expect="finishedSuccessful")
 
 
 def test_an_outage_longer_than_the_window_fails_jobs_cleanly(pipeline_factory):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import check_all, seed_many, submit_many, wait_all
+from .conftest import check_all, seed_many, submit_many, through_an_outage, wait_all
 
 pytestmark = pytest.mark.faults
 
@@ -34,14 +34,7 @@ def test_a_20_second_outage_with_503s_and_hangs_is_ridden_out(pipeline_factory):
 def test_an_outage_longer_than_the_retry_budget_fails_jobs_cleanly(pipeline_factory):
     # budget of a step: 2 retries under 1 s; the outage lasts 12 s
     pipe = pipeline_factory(flavour="next", max_retries=2, retry_backoff_max=1)
-    pids = seed_many(pipe, 20)
-    pipe.emulator.inject_fault("^/api/", status=503, count=1_000_000)
-    job_ids = submit_many(pipe, pids)
-    time.sleep(12)
-    assert all(pipe.job_status(j) == "jobSubmitted" for j in job_ids)
-    pipe.emulator.clear_faults()
-    wait_all(pipe, job_ids, timeout=120)
-    check_all(pipe, job_ids, pids, expect="finishedUnsuccessful")
+    job_ids, _ = through_an_outage(pipe, 20, 12, expect="finishedUnsuccessful")
     for job_id in job_ids:
         assert "failed" in pipe.emulator.job(job_id)["statusMessage"]
 

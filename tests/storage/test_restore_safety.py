@@ -16,7 +16,8 @@ import pytest
 
 from archiver.errors import PermanentStorageError
 from archiver.storage import get_storage, work
-from archiver.storage.restore import Target, restore_tar
+from archiver.storage.folders import Target
+from archiver.storage.restore import restore_tar
 
 from .conftest import origdatablocks, tree
 from .test_filesystem_retrieve import flip_byte_in
