@@ -38,6 +38,7 @@ Admin API (no auth, under /emulator/):
   POST   /emulator/datasets/{pid}/origdatablocks {files}   seed an OrigDatablock
   POST   /emulator/jobs {type,pids,status,params,publish}  seed a job
   GET    /emulator/requests                       request log and per-path counts
+  GET    /emulator/jobs                           id, type, statusCode, createdAt, updatedAt
 """
 
 
@@ -102,7 +103,7 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
         amqp_url=amqp_url, exchange=exchange, queue=opts["queue"], routing_key=routing_key,
         latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
         lifecycle_route=not opts["no_lifecycle_route"], profile=opts["profile"],
-        version=opts["version"], **overrides,
+        version=opts["version"], capacity=opts["capacity"], **overrides,
     )  # fmt: skip
 
 
@@ -119,6 +120,9 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
 @click.option("--queue", default=None, help="queue [ARCHIVER_JOB_QUEUE]")
 @click.option("--routing-key", default=None, help="routing key [ARCHIVER_JOB_ROUTING_KEY]")
 @click.option("--latency-ms", default=0.0, type=float, help="delay added to every API answer")
+@click.option("--capacity", default=0.0, type=click.FloatRange(min=0), metavar="N",
+              help="capacity mode: serve at most N API requests per second, one at a time, "
+                   "like a saturated backend (0: unlimited)")  # fmt: skip
 @click.option("--token-ttl", default=3600.0, type=float, show_default=True,
               help="seconds a login token lives")  # fmt: skip
 @click.option("--no-lifecycle-route", is_flag=True,

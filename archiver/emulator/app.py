@@ -1,4 +1,4 @@
-"""The request pipeline: faults, latency, routing, authentication, error bodies, logging."""
+"""The request pipeline: capacity, faults, latency, routing, authentication, errors, logging."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from archiver.emulator import admin
 from archiver.emulator.auth import TokenBook
+from archiver.emulator.capacity import make_capacity
 from archiver.emulator.faults import FaultBook
 from archiver.emulator.jobs import to_v3
 from archiver.emulator.permissions import PROFILES, Profile, Rights
@@ -36,6 +37,8 @@ class Config:
     lifecycle_route: bool = True
     #: the backend version emulated, e.g. ``(4, 13)`` or ``(5, 2)`` (``(0, 0)``: LoopBack).
     version: tuple[int, int] = (5, 2)
+    #: capacity mode: at most this many API requests per second, one at a time (0: unlimited).
+    capacity: float = 0
 
 
 class App:
@@ -56,6 +59,7 @@ class App:
         self.profile = PROFILES["permissive"] if permissive else profile
         self._rights: dict[str, Rights] = {}
         self.faults = FaultBook()
+        self.capacity = make_capacity(config.capacity)
         self.publisher = publisher
         self.router = Router(build_routes(config.flavour, config.lifecycle_route))
         self.request_log: list[tuple[str, str, int]] = []
@@ -75,7 +79,8 @@ class App:
         if path.rstrip("/").startswith("/emulator"):
             status, payload = self._guard(lambda: admin.handle(self, req))
             return status, _encode(payload)
-        status, payload = self._guard(lambda: self._api(req))
+        with self.capacity.slot():
+            status, payload = self._guard(lambda: self._api(req))
         with self._log_lock:
             self.request_log.append((method, path, status))
         return status, _encode(payload)

@@ -60,7 +60,8 @@ class Emulator:
     the default is scicatlive's functional accounts plus ``user1`` (group ``group1``).
     ``version`` picks the release (next-legacy: 4.0-4.13, default 4.3; next: 4.14 and later,
     default 5.2.1): the job API lock-out of 4.4-4.13 and the counter reset on dataset PATCH
-    of 4.6-4.14.
+    of 4.6-4.14. ``capacity`` > 0 is capacity mode: at most that many API requests per
+    second, served one at a time, like a saturated backend (:mod:`archiver.emulator.capacity`).
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class Emulator:
         profile: str = DEFAULT_PROFILE,
         version: str | None = None,
         job_auth: Mapping[str, tuple[str, str]] | None = None,
+        capacity: float = 0,
         **group_settings: str | Iterable[str] | None,
     ) -> None:
         if flavour not in FLAVOURS:
@@ -94,7 +96,9 @@ class Emulator:
         publisher = (
             make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
         )
-        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed)
+        config = Config(
+            flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed, float(capacity)
+        )
         tokens = TokenBook(dict(accounts) if accounts is not None else None, token_ttl,
                            jwt=flavour != "loopback")  # fmt: skip
         self.profile = make_profile(profile, job_auth, **group_settings)
