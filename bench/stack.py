@@ -102,6 +102,7 @@ class Stack:
         worker_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         publish_on: str = "create",
+        capacity: float = 0.0,
     ) -> None:
         tag = uuid.uuid4().hex[:10]
         self.names = {
@@ -116,19 +117,30 @@ class Stack:
         self.worker_args = worker_args
         self.extra_env = env or {}
         self.publish_on = publish_on
+        self.capacity = capacity
+        #: the broker the emulator publishes to and the pipeline reads from
+        self.broker = BROKER
+        #: the keys of :attr:`names` this run made and deletes at the end
+        self.owned: tuple[str, ...] = ("queue", "quarantine", "task_queue", "exchange")
         self.url = ""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.http = requests.Session()
 
     # -- processes ------------------------------------------------------------------------
+    def site_env(self) -> dict[str, str]:
+        """SciCat and broker settings of the pipeline: the emulator's, as admin."""
+        return {
+            "ARCHIVER_SCICAT_URL": self.url,
+            "ARCHIVER_SCICAT_USER": ADMIN[0],
+            "ARCHIVER_SCICAT_PASSWORD": ADMIN[1],
+            "ARCHIVER_BROKER_URL": self.broker,
+        }
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(self.site_env())
         env.update(
             {
-                "ARCHIVER_SCICAT_URL": self.url,
-                "ARCHIVER_SCICAT_USER": ADMIN[0],
-                "ARCHIVER_SCICAT_PASSWORD": ADMIN[1],
-                "ARCHIVER_BROKER_URL": BROKER,
                 "ARCHIVER_JOB_EXCHANGE": self.names["exchange"],
                 "ARCHIVER_JOB_QUEUE": self.names["queue"],
                 "ARCHIVER_JOB_ROUTING_KEY": self.names["routing_key"],
@@ -158,7 +170,7 @@ class Stack:
             "--latency-ms", str(self.latency_ms), "--publish-on", self.publish_on,
             "--amqp-url", BROKER if amqp else "none",
             "--exchange", self.names["exchange"], "--queue", self.names["queue"],
-            "--routing-key", self.names["routing_key"],
+            "--routing-key", self.names["routing_key"], "--capacity", str(self.capacity),
         ]  # fmt: skip
         proc = self._spawn("emulator", command)
         assert proc.stdout is not None
@@ -169,10 +181,27 @@ class Stack:
         self.url = match.group(1)
 
     def start_pipeline(self) -> None:
-        self._spawn("bridge", [str(VENV_BIN / "archiver"), "bridge"])
+        self.start_bridge()
         command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--loglevel",
                    "WARNING", *self.worker_args]  # fmt: skip
         self._spawn("worker", command)
+
+    def start_bridge(self) -> None:
+        self._spawn("bridge", [str(VENV_BIN / "archiver"), "bridge"])
+
+    def stop_bridge(self) -> None:
+        """Stop the bridge (job messages then wait in the job queue until the next one)."""
+        self._end(self.procs.pop("bridge"))
+
+    def _end(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
     def peak_rss(self) -> dict[str, float]:
         return {name: round(peak_rss_mb(p.pid), 1) for name, p in self.procs.items()}
@@ -186,26 +215,47 @@ class Stack:
     def stop(self) -> None:
         for name in ("bridge", "worker", "emulator"):
             proc = self.procs.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+            if proc is not None:
+                self._end(proc)
         self.http.close()
-        with kombu.Connection(BROKER) as conn:
+        with kombu.Connection(self.broker) as conn:
             channel = conn.channel()
             for key in ("queue", "quarantine", "task_queue"):
+                if key not in self.owned:
+                    continue
                 try:
                     channel.queue_delete(self.names[key])
                 except Exception:  # noqa: BLE001 - may not exist
                     channel = conn.channel()
+            if "exchange" in self.owned:
+                try:
+                    channel.exchange_delete(self.names["exchange"])
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def wait_consumer(self, timeout: float = 120) -> float:
+        """Wait until something consumes the job queue (the bridge); the time (epoch s) that
+        was first seen, within ~10 ms."""
+        deadline = time.monotonic() + timeout
+        with kombu.Connection(self.broker) as conn:
+            channel = conn.channel()
+            while True:
+                found = channel.queue_declare(self.names["queue"], passive=True)
+                if found.consumer_count:
+                    return time.time()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"nothing consumed {self.names['queue']} in {timeout} s")
+                time.sleep(0.01)
+
+    def purge_job_queue(self) -> int:
+        """Drop the job messages waiting in the job queue (of jobs the bench ran itself)."""
+        with kombu.Connection(self.broker) as conn:
             try:
-                channel.exchange_delete(self.names["exchange"])
-            except Exception:  # noqa: BLE001
-                pass
+                return int(conn.channel().queue_purge(self.names["queue"]) or 0)
+            except Exception as exc:  # noqa: BLE001 - kombu raises the broker's own errors
+                if "NOT_FOUND" in str(exc):
+                    return 0  # nothing was published yet: no queue
+                raise
 
     def __enter__(self) -> Stack:
         return self
@@ -240,6 +290,10 @@ class Stack:
 
     def request_log(self) -> list[tuple[str, str, int]]:
         return [tuple(r) for r in self.admin("GET", "requests")["requests"]]
+
+    def job_summaries(self) -> list[dict[str, Any]]:
+        """Each job's id, type, statusCode, createdAt and updatedAt (admin API: free)."""
+        return list(self.admin("GET", "jobs")["jobs"])
 
 
 def wait_jobs(
