@@ -128,6 +128,8 @@ def parser() -> argparse.ArgumentParser:
                    help="archive-throughput dataset in MB (2048; --quick 256)")  # fmt: skip
     p.add_argument("--no-archive", action="store_true",
                    help="skip the filesystem archive-throughput row")  # fmt: skip
+    p.add_argument("--results-dir", type=Path, default=RESULTS, metavar="DIR",
+                   help="where the JSON results go (default bench/results)")  # fmt: skip
     p.add_argument("--worker-arg", action="append", default=[],
                    help="extra celery worker argument (--worker-arg=-c4)")  # fmt: skip
     g = p.add_argument_group("backend-bound rows (pipeline vs the sequential minimal script)")
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.external or args.scicat_url):
             emulator_rows(args, result, workdir)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = RESULTS / f"{stamp}.json"
+    path = args.results_dir / f"{stamp}.json"
     dump(path, result)
     print()
     print(report(result))

@@ -227,11 +227,13 @@ class Stack:
                     channel.queue_delete(self.names[key])
                 except Exception:  # noqa: BLE001 - may not exist
                     channel = conn.channel()
-            if "exchange" in self.owned:
+            exchanges = [self.names["task_queue"]]  # Celery names the queue's exchange like it
+            exchanges += [self.names["exchange"]] if "exchange" in self.owned else []
+            for name in exchanges:
                 try:
-                    channel.exchange_delete(self.names["exchange"])
-                except Exception:  # noqa: BLE001
-                    pass
+                    channel.exchange_delete(name)
+                except Exception:  # noqa: BLE001 - may not exist
+                    channel = conn.channel()
 
     def wait_consumer(self, timeout: float = 120) -> float:
         """Wait until something consumes the job queue (the bridge); the time (epoch s) that
