@@ -133,9 +133,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-arg", action="append", default=[],
                    help="extra celery worker argument (--worker-arg=-c4)")  # fmt: skip
     g = p.add_argument_group("backend-bound rows (pipeline vs the sequential minimal script)")
-    g.add_argument("--capacity", type=float, default=200.0, metavar="RPS",
-                   help="emulator capacity, API requests per second served one at a time "
-                        "(default 200)")  # fmt: skip
+    g.add_argument(
+        "--capacity",
+        type=float,
+        default=50.0,
+        metavar="RPS",
+        help="emulator capacity, API requests per second served one at a time "
+        "(default 50: slow enough that the sequential script saturates it)",
+    )
     g.add_argument("--no-capacity", action="store_true", help="skip the backend-bound rows")
     g.add_argument("--small-jobs", type=int, default=None, metavar="N",
                    help="1-dataset jobs per phase (default 100; --quick 20)")  # fmt: skip
@@ -159,6 +164,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="like --external, with this SciCat URL (no credentials in it)",
     )
+    g.add_argument("--count-calls", action="store_true",
+                   help="--external: count calls per job through a local proxy in front of "
+                        "SciCat (one more local hop per call)")  # fmt: skip
     g.add_argument(
         "--owner-group",
         default="group1",
@@ -188,14 +196,15 @@ def external_settings(url: str | None) -> Settings:
 def backend_rows(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     """The backend-bound rows: 1-dataset jobs, then big jobs, each on a fresh site."""
     small = args.small_jobs or (20 if args.quick else 100)
-    big = args.big_jobs or (2 if args.quick else 5)
+    big = args.big_jobs or (1 if args.quick else 3)
     external = args.external or args.scicat_url
     settings = external_settings(args.scicat_url) if external else None
     rows = []
     for per_job, count in ((1, small), (args.big_datasets, big)):
         site: Site
         if settings is not None:
-            site = ExternalSite(settings, workdir, tuple(args.worker_arg), args.owner_group)
+            site = ExternalSite(settings, workdir, tuple(args.worker_arg), args.owner_group,
+                                args.count_calls)  # fmt: skip
         else:
             site = EmulatorSite(workdir, args.capacity, 0.0, tuple(args.worker_arg))
         print(f"backend-bound: {count} jobs of {per_job} datasets, {site.describe()} ...",

@@ -12,7 +12,9 @@ jobs' statuses and times, and gives the minimal script its way of calling SciCat
   ``ARCHIVER_SCICAT_TOKEN``, ``ARCHIVER_BROKER_*``, ``ARCHIVER_JOB_*``). Datasets, their
   OrigDatablocks and the jobs are created through SciCat's API, as ``archiver ingest`` and
   ``archiver job create`` do; SciCat publishes the jobs to its RabbitMQ. Secrets stay in the
-  environment: nothing here prints or passes them on a command line.
+  environment: nothing here prints or passes them on a command line. With ``count_calls``
+  the pipeline and the minimal script go through :class:`bench.counting_proxy.CountingProxy`,
+  which counts their calls; the bench's own seeding and polling go around it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import requests
 
 from archiver.scicat import DatasetRef, NextClient, SciCatClient, connect
 from archiver.settings import Settings
+from bench.counting_proxy import CountingProxy
 from bench.minimal import Call
 from bench.stack import Stack
 from bench.throughput import login, session_call
@@ -105,9 +108,14 @@ class ExternalStack(Stack):
             quarantine=settings.quarantine_queue,
         )
         self.owned = ("task_queue",)
+        #: the counting proxy's URL, when the pipeline must go through it
+        self.proxy_url: str | None = None
 
     def site_env(self) -> dict[str, str]:
-        return {}  # the environment already names SciCat and the broker
+        if self.proxy_url is None:
+            return {}  # the environment already names SciCat and the broker
+        # the generation is known (ExternalSite checked it): no probe calls through the proxy
+        return {"ARCHIVER_SCICAT_URL": self.proxy_url, "ARCHIVER_SCICAT_API": "next"}
 
 
 class ExternalSite:
@@ -121,29 +129,32 @@ class ExternalSite:
         workdir: Path,
         worker_args: tuple[str, ...] = (),
         owner_group: str = "group1",
+        count_calls: bool = False,
     ) -> None:
         self.settings = settings
         self.stack = ExternalStack(settings, workdir, worker_args)
         self.owner_group = owner_group
         self.client: NextClient | None = None
+        self.proxy = CountingProxy(self.stack.url) if count_calls else None
+        self.counted: NextClient | None = None
         self.tag = uuid.uuid4().hex[:8]
 
     def __enter__(self) -> ExternalSite:
-        client = connect(self.settings)
-        if not isinstance(client, NextClient):
-            client.close()
-            raise SystemExit(
-                "the external bench needs backend-next >= 4.19 (v5.x): its minimal script uses "
-                "/api/v4/jobs and PATCH /datasets/{pid}/datasetlifecycle; set ARCHIVER_SCICAT_API"
-            )
-        client.login()
-        self.client = client
+        self.client = _next_client(self.settings)
+        if self.proxy is not None:
+            self.proxy.__enter__()
+            self.stack.proxy_url = self.proxy.url
+            through = self.settings.replace(scicat_url=self.proxy.url, scicat_api="next")
+            self.counted = _next_client(through)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stack.stop()
-        if self.client is not None:
-            self.client.close()
+        for client in (self.client, self.counted):
+            if client is not None:
+                client.close()
+        if self.proxy is not None:
+            self.proxy.__exit__()
 
     def describe(self) -> str:
         return f"external SciCat at {self.stack.url}"
@@ -192,10 +203,12 @@ class ExternalSite:
         return {i: d for i, d in zip(ids, docs, strict=True)}
 
     def calls(self) -> list[tuple[str, str]] | None:
-        return None  # a real backend keeps no request log the bench could read
+        if self.proxy is None:
+            return None  # a real backend keeps no request log the bench could read
+        return [c for c in self.proxy.calls if c not in NOT_JOB_WORK]
 
     def minimal_call(self) -> Call:
-        http = self._client().http
+        http = (self.counted or self._client()).http
 
         def call(method: str, path: str, body: Any = None) -> Any:
             return http.call(method, path, f"minimal script: {method} {path}", json_body=body)
@@ -204,6 +217,19 @@ class ExternalSite:
 
 
 Site = EmulatorSite | ExternalSite
+
+
+def _next_client(settings: Settings) -> NextClient:
+    """A logged-in client of backend-next >= 4.14; any other generation stops the bench."""
+    client = connect(settings)
+    if not isinstance(client, NextClient):
+        client.close()
+        raise SystemExit(
+            "the external bench needs backend-next >= 4.19 (v5.x): its minimal script uses "
+            "/api/v4/jobs and PATCH /datasets/{pid}/datasetlifecycle; set ARCHIVER_SCICAT_API"
+        )
+    client.login()
+    return client
 
 
 def wait_finished(site: Site, ids: Sequence[str], timeout: float) -> None:

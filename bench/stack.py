@@ -28,6 +28,11 @@ ADMIN = ("admin", "2jf70TPNZsS")
 VENV_BIN = Path(sys.executable).parent
 
 
+def connection(url: str) -> Any:
+    """A kombu connection to ``url`` (kombu's ``Connection`` carries no type hints)."""
+    return kombu.Connection(url)  # type: ignore[attr-defined,no-untyped-call]
+
+
 def _stat_fields(pid: int | str) -> list[str]:
     """The fields of ``/proc/<pid>/stat`` after the command name (field 3 onwards)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -218,7 +223,7 @@ class Stack:
             if proc is not None:
                 self._end(proc)
         self.http.close()
-        with kombu.Connection(self.broker) as conn:
+        with connection(self.broker) as conn:
             channel = conn.channel()
             for key in ("queue", "quarantine", "task_queue"):
                 if key not in self.owned:
@@ -239,7 +244,7 @@ class Stack:
         """Wait until something consumes the job queue (the bridge); the time (epoch s) that
         was first seen, within ~10 ms."""
         deadline = time.monotonic() + timeout
-        with kombu.Connection(self.broker) as conn:
+        with connection(self.broker) as conn:
             channel = conn.channel()
             while True:
                 found = channel.queue_declare(self.names["queue"], passive=True)
@@ -251,7 +256,7 @@ class Stack:
 
     def purge_job_queue(self) -> int:
         """Drop the job messages waiting in the job queue (of jobs the bench ran itself)."""
-        with kombu.Connection(self.broker) as conn:
+        with connection(self.broker) as conn:
             try:
                 return int(conn.channel().queue_purge(self.names["queue"]) or 0)
             except Exception as exc:  # noqa: BLE001 - kombu raises the broker's own errors
@@ -272,7 +277,7 @@ class Stack:
         return answer.json()
 
     def seed_dataset(self, files: int, files_per_orig: int = 10_000) -> str:
-        pid = self.admin("POST", "datasets", {"datasetName": "bench"})["pid"]
+        pid = str(self.admin("POST", "datasets", {"datasetName": "bench"})["pid"])
         quoted = urllib.parse.quote(pid, safe="")
         for start in range(0, files, files_per_orig):
             chunk = [
@@ -285,10 +290,10 @@ class Stack:
 
     def submit(self, pids: list[str], publish: bool = True) -> str:
         body = {"type": "archive", "pids": pids, "publish": publish}
-        return self.admin("POST", "jobs", body)["id"]
+        return str(self.admin("POST", "jobs", body)["id"])
 
     def state(self) -> dict[str, Any]:
-        return self.admin("GET", "state")
+        return dict(self.admin("GET", "state"))
 
     def request_log(self) -> list[tuple[str, str, int]]:
         return [tuple(r) for r in self.admin("GET", "requests")["requests"]]

@@ -73,7 +73,7 @@ def login(session: requests.Session, url: str) -> str:
     body = {"username": ADMIN[0], "password": ADMIN[1]}
     answer = session.post(f"{url}/api/v3/auth/login", json=body, timeout=30)
     answer.raise_for_status()
-    return answer.json()["access_token"]
+    return str(answer.json()["access_token"])
 
 
 def wait_all(stack: Stack, token: str, timeout: float, interval: float) -> None:

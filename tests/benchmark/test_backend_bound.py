@@ -12,14 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from bench import backend_bound
+from bench.counting_proxy import CountingProxy
 from bench.minimal import calls_per_job
 from bench.run import external_settings, report
 from bench.sites import EmulatorSite
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench-S3cret-pw"
+ADMIN = {"username": "admin", "password": "2jf70TPNZsS"}
 
 
 def test_a_row_on_the_emulator_runs_the_minimal_script_and_the_pipeline(broker_url, tmp_path):
@@ -57,8 +60,9 @@ def test_the_external_mode_runs_against_a_scicat_named_by_the_environment(
         "ARCHIVER_JOB_ROUTING_KEY": unique_names["routing_key"],
         "ARCHIVER_QUARANTINE_QUEUE": unique_names["quarantine"],
     }
-    command = [sys.executable, "-m", "bench", "--external", "--small-jobs", "2", "--big-jobs",
-               "1", "--big-datasets", "2", "--results-dir", str(tmp_path)]  # fmt: skip
+    sizes = ["--small-jobs", "2", "--big-jobs", "1", "--big-datasets", "2"]
+    command = [sys.executable, "-m", "bench", "--external", "--count-calls", *sizes,
+               "--results-dir", str(tmp_path)]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"external SciCat at {emu.url}" in done.stdout and "Backend-bound" in done.stdout
@@ -67,7 +71,10 @@ def test_the_external_mode_runs_against_a_scicat_named_by_the_environment(
     assert SECRET not in done.stdout + done.stderr + text
     rows = json.loads(text)["backend_bound"]
     assert [r["datasets_per_job"] for r in rows] == [1, 2]
-    assert all(r["pipeline"]["calls_per_job"] is None for r in rows)  # no request log there
+    # counted by the proxy: the minimal script's calls exactly, the pipeline's without logins
+    assert [r["minimal"]["calls_per_job"] for r in rows] == [6, 10]
+    assert all(r["pipeline"]["calls_per_job"] > 0 for r in rows)
+    assert all("POST /api/v3/auth/login" not in r["pipeline"]["call_profile"] for r in rows)
     # minimal 2 + warm-up 1 + pipeline 2 jobs, then 1 + 1 + 1: all created through the API
     assert len(emu.jobs()) == 8
     assert {j["statusCode"] for j in emu.jobs()} == {"finishedSuccessful"}
@@ -85,3 +92,17 @@ def test_the_external_mode_without_a_scicat_url_says_which_variable_to_set(monke
 def test_a_scicat_url_with_credentials_in_it_is_refused(monkeypatch):
     with pytest.raises(SystemExit, match="must not contain credentials"):
         external_settings("http://admin:pw@localhost:3000/api/v3/")
+
+
+def test_the_counting_proxy_forwards_requests_unchanged_and_counts_them(emulator_factory):
+    emu = emulator_factory(flavour="next")
+    with CountingProxy(emu.url) as proxy:
+        login = requests.post(f"{proxy.url}/api/v3/auth/login", json=ADMIN, timeout=10)
+        assert login.status_code == 201
+        token = login.json()["access_token"]
+        mine = requests.get(f"{proxy.url}/api/v3/datasets/nope", timeout=10,
+                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert mine.status_code == 404 and "application/json" in mine.headers["Content-Type"]
+        assert proxy.calls == [("POST", "/api/v3/auth/login"), ("GET", "/api/v3/datasets/nope")]
+    assert emu.request_log[-2:] == [("POST", "/api/v3/auth/login", 201),
+                                    ("GET", "/api/v3/datasets/nope", 404)]  # fmt: skip
