@@ -94,8 +94,8 @@ class EmulatorSite:
 
 
 class ExternalStack(Stack):
-    """The pipeline processes against an external SciCat: its URL, credentials, broker and
-    job queue come from the environment unchanged; only the task queue is the bench's."""
+    """The pipeline processes against an external SciCat: the bench's SciCat URL; credentials,
+    broker and job queue from the environment unchanged; only the task queue is the bench's."""
 
     def __init__(self, settings: Settings, workdir: Path, worker_args: tuple[str, ...]) -> None:
         super().__init__(0.0, workdir, worker_args)
@@ -112,8 +112,10 @@ class ExternalStack(Stack):
         self.proxy_url: str | None = None
 
     def site_env(self) -> dict[str, str]:
+        """The SciCat URL the bench uses (``--scicat-url`` may have replaced the environment's);
+        credentials and broker stay as the environment gives them."""
         if self.proxy_url is None:
-            return {}  # the environment already names SciCat and the broker
+            return {"ARCHIVER_SCICAT_URL": self.url}
         # the generation is known (ExternalSite checked it): no probe calls through the proxy
         return {"ARCHIVER_SCICAT_URL": self.proxy_url, "ARCHIVER_SCICAT_API": "next"}
 

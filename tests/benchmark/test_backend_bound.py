@@ -18,7 +18,7 @@ from bench import backend_bound
 from bench.counting_proxy import CountingProxy
 from bench.minimal import calls_per_job
 from bench.run import external_settings, report
-from bench.sites import EmulatorSite
+from bench.sites import EmulatorSite, ExternalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench-S3cret-pw"
@@ -106,3 +106,17 @@ def test_the_counting_proxy_forwards_requests_unchanged_and_counts_them(emulator
         assert proxy.calls == [("POST", "/api/v3/auth/login"), ("GET", "/api/v3/datasets/nope")]
     assert emu.request_log[-2:] == [("POST", "/api/v3/auth/login", 201),
                                     ("GET", "/api/v3/datasets/nope", 404)]  # fmt: skip
+
+
+def test_the_pipeline_gets_the_scicat_url_given_on_the_command_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ARCHIVER_SCICAT_URL", "http://elsewhere:3000/api/v3/")
+    monkeypatch.setenv("ARCHIVER_SCICAT_USER", "admin")
+    monkeypatch.setenv("ARCHIVER_SCICAT_PASSWORD", SECRET)
+    monkeypatch.setenv("ARCHIVER_JOB_QUEUE", "site.jobs")
+    stack = ExternalStack(external_settings("http://backend:3000/api/v3/"), tmp_path, ())
+    env = stack.env()
+    assert env["ARCHIVER_SCICAT_URL"] == "http://backend:3000"
+    assert env["ARCHIVER_JOB_QUEUE"] == "site.jobs" and env["ARCHIVER_SCICAT_PASSWORD"] == SECRET
+    assert env["ARCHIVER_TASK_QUEUE"].startswith("bench.tasks.") and stack.owned == ("task_queue",)
+    stack.proxy_url = "http://127.0.0.1:4242"
+    assert stack.env()["ARCHIVER_SCICAT_URL"] == "http://127.0.0.1:4242"
