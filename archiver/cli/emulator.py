@@ -60,7 +60,9 @@ def _describe(emu: Any, flavour: str, publish_on: tuple[str, ...], amqp_url: str
         target = f"{mask_url(amqp_url)} exchange {exchange!r} key {routing_key!r}"
         what = f"publishes on {events} to {target}"
     rights = "permissive" if flavour == "loopback" else emu.profile.describe()
-    return f"SciCat emulator ({flavour}) listening on {emu.url}; {what}; permissions {rights}"
+    line = f"SciCat emulator ({flavour}) listening on {emu.url}; {what}; permissions {rights}"
+    rate = emu.capacity
+    return f"{line}; capacity {rate:g} requests/s, one at a time" if rate else line
 
 
 def parse_group_settings(values: tuple[str, ...]) -> dict[str, str]:

@@ -202,6 +202,11 @@ class Emulator:
             return list(self._app.request_log)
 
     @property
+    def capacity(self) -> float:
+        """API requests per second in capacity mode; 0 when unlimited."""
+        return self._app.capacity.rate
+
+    @property
     def published(self) -> int:
         """How many messages were published to RabbitMQ."""
         return 0 if self._app.publisher is None else self._app.publisher.count

@@ -152,6 +152,16 @@ def test_the_cli_takes_a_capacity_and_refuses_a_negative_one():
     assert done.returncode == 2 and "--capacity" in done.stderr
     helped = subprocess.run([str(archiver), "emulator", "--help"], capture_output=True, text=True)
     assert "--capacity N" in helped.stdout and "one at a time" in helped.stdout
+    proc = subprocess.Popen(
+        [str(archiver), "emulator", "--port", "0", "--amqp-url", "none", "--capacity", "7.5"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "; capacity 7.5 requests/s, one at a time" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_the_admin_api_lists_job_summaries(emulator_factory):
