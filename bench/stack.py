@@ -8,6 +8,7 @@ process tree from ``/proc`` and removes its queues at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -182,7 +183,10 @@ class Stack:
         line = proc.stdout.readline().decode()
         match = re.search(r"listening on (http://\S+?);", line)
         if not match:
-            raise RuntimeError(f"the emulator did not start: {line!r}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)  # let it finish writing its log
+            tail = (self.workdir / "emulator.log").read_text(errors="replace")[-800:]
+            raise RuntimeError(f"the emulator did not start: {line!r}; its log ends: {tail}")
         self.url = match.group(1)
 
     def start_pipeline(self) -> None:
