@@ -20,9 +20,15 @@ def _max_process_rss_mb(pid: int) -> float:
     return max((vm_hwm_mb(p) for p in tree(pid)), default=0.0)
 
 
-def run_row(datasets: int, files: int, workdir: Path, latency_ms: float = 0) -> dict[str, Any]:
+def run_row(
+    datasets: int,
+    files: int,
+    workdir: Path,
+    latency_ms: float = 0,
+    worker_args: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """One archive job over ``datasets`` datasets of ``files`` files each."""
-    with Stack(latency_ms, workdir) as stack:
+    with Stack(latency_ms, workdir, worker_args) as stack:
         stack.start_emulator()
         pids = [stack.seed_dataset(files) for _ in range(datasets)]
         stack.start_pipeline()
@@ -42,6 +48,7 @@ def run_row(datasets: int, files: int, workdir: Path, latency_ms: float = 0) -> 
         "datasets": datasets,
         "files_per_dataset": files,
         "latency_ms": latency_ms,
+        "worker_args": list(worker_args),
         "status": job["statusCode"],
         "seconds": round(parse_time(job["updatedAt"]) - parse_time(job["createdAt"]), 2),
         "datasets_archived": archived,

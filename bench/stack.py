@@ -8,6 +8,7 @@ process tree from ``/proc`` and removes its queues at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,6 +27,11 @@ import requests
 BROKER = os.environ.get("ARCHIVER_BENCH_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
 ADMIN = ("admin", "2jf70TPNZsS")
 VENV_BIN = Path(sys.executable).parent
+
+
+def connection(url: str) -> Any:
+    """A kombu connection to ``url`` (kombu's ``Connection`` carries no type hints)."""
+    return kombu.Connection(url)  # type: ignore[attr-defined,no-untyped-call]
 
 
 def _stat_fields(pid: int | str) -> list[str]:
@@ -102,6 +108,7 @@ class Stack:
         worker_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         publish_on: str = "create",
+        capacity: float = 0.0,
     ) -> None:
         tag = uuid.uuid4().hex[:10]
         self.names = {
@@ -116,19 +123,30 @@ class Stack:
         self.worker_args = worker_args
         self.extra_env = env or {}
         self.publish_on = publish_on
+        self.capacity = capacity
+        #: the broker the emulator publishes to and the pipeline reads from
+        self.broker = BROKER
+        #: the keys of :attr:`names` this run made and deletes at the end
+        self.owned: tuple[str, ...] = ("queue", "quarantine", "task_queue", "exchange")
         self.url = ""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.http = requests.Session()
 
     # -- processes ------------------------------------------------------------------------
+    def site_env(self) -> dict[str, str]:
+        """SciCat and broker settings of the pipeline: the emulator's, as admin."""
+        return {
+            "ARCHIVER_SCICAT_URL": self.url,
+            "ARCHIVER_SCICAT_USER": ADMIN[0],
+            "ARCHIVER_SCICAT_PASSWORD": ADMIN[1],
+            "ARCHIVER_BROKER_URL": self.broker,
+        }
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(self.site_env())
         env.update(
             {
-                "ARCHIVER_SCICAT_URL": self.url,
-                "ARCHIVER_SCICAT_USER": ADMIN[0],
-                "ARCHIVER_SCICAT_PASSWORD": ADMIN[1],
-                "ARCHIVER_BROKER_URL": BROKER,
                 "ARCHIVER_JOB_EXCHANGE": self.names["exchange"],
                 "ARCHIVER_JOB_QUEUE": self.names["queue"],
                 "ARCHIVER_JOB_ROUTING_KEY": self.names["routing_key"],
@@ -158,21 +176,41 @@ class Stack:
             "--latency-ms", str(self.latency_ms), "--publish-on", self.publish_on,
             "--amqp-url", BROKER if amqp else "none",
             "--exchange", self.names["exchange"], "--queue", self.names["queue"],
-            "--routing-key", self.names["routing_key"],
+            "--routing-key", self.names["routing_key"], "--capacity", str(self.capacity),
         ]  # fmt: skip
         proc = self._spawn("emulator", command)
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
         match = re.search(r"listening on (http://\S+?);", line)
         if not match:
-            raise RuntimeError(f"the emulator did not start: {line!r}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)  # let it finish writing its log
+            tail = (self.workdir / "emulator.log").read_text(errors="replace")[-800:]
+            raise RuntimeError(f"the emulator did not start: {line!r}; its log ends: {tail}")
         self.url = match.group(1)
 
     def start_pipeline(self) -> None:
-        self._spawn("bridge", [str(VENV_BIN / "archiver"), "bridge"])
+        self.start_bridge()
         command = [sys.executable, "-m", "celery", "-A", "archiver", "worker", "--loglevel",
                    "WARNING", *self.worker_args]  # fmt: skip
         self._spawn("worker", command)
+
+    def start_bridge(self) -> None:
+        self._spawn("bridge", [str(VENV_BIN / "archiver"), "bridge"])
+
+    def stop_bridge(self) -> None:
+        """Stop the bridge (job messages then wait in the job queue until the next one)."""
+        self._end(self.procs.pop("bridge"))
+
+    def _end(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
     def peak_rss(self) -> dict[str, float]:
         return {name: round(peak_rss_mb(p.pid), 1) for name, p in self.procs.items()}
@@ -186,26 +224,49 @@ class Stack:
     def stop(self) -> None:
         for name in ("bridge", "worker", "emulator"):
             proc = self.procs.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+            if proc is not None:
+                self._end(proc)
         self.http.close()
-        with kombu.Connection(BROKER) as conn:
+        with connection(self.broker) as conn:
             channel = conn.channel()
             for key in ("queue", "quarantine", "task_queue"):
+                if key not in self.owned:
+                    continue
                 try:
                     channel.queue_delete(self.names[key])
                 except Exception:  # noqa: BLE001 - may not exist
                     channel = conn.channel()
+            exchanges = [self.names["task_queue"]]  # Celery names the queue's exchange like it
+            exchanges += [self.names["exchange"]] if "exchange" in self.owned else []
+            for name in exchanges:
+                try:
+                    channel.exchange_delete(name)
+                except Exception:  # noqa: BLE001 - may not exist
+                    channel = conn.channel()
+
+    def wait_consumer(self, timeout: float = 120) -> float:
+        """Wait until something consumes the job queue (the bridge); the time (epoch s) that
+        was first seen, within ~10 ms."""
+        deadline = time.monotonic() + timeout
+        with connection(self.broker) as conn:
+            channel = conn.channel()
+            while True:
+                found = channel.queue_declare(self.names["queue"], passive=True)
+                if found.consumer_count:
+                    return time.time()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"nothing consumed {self.names['queue']} in {timeout} s")
+                time.sleep(0.01)
+
+    def purge_job_queue(self) -> int:
+        """Drop the job messages waiting in the job queue (of jobs the bench ran itself)."""
+        with connection(self.broker) as conn:
             try:
-                channel.exchange_delete(self.names["exchange"])
-            except Exception:  # noqa: BLE001
-                pass
+                return int(conn.channel().queue_purge(self.names["queue"]) or 0)
+            except Exception as exc:  # noqa: BLE001 - kombu raises the broker's own errors
+                if "NOT_FOUND" in str(exc):
+                    return 0  # nothing was published yet: no queue
+                raise
 
     def __enter__(self) -> Stack:
         return self
@@ -220,7 +281,7 @@ class Stack:
         return answer.json()
 
     def seed_dataset(self, files: int, files_per_orig: int = 10_000) -> str:
-        pid = self.admin("POST", "datasets", {"datasetName": "bench"})["pid"]
+        pid = str(self.admin("POST", "datasets", {"datasetName": "bench"})["pid"])
         quoted = urllib.parse.quote(pid, safe="")
         for start in range(0, files, files_per_orig):
             chunk = [
@@ -233,13 +294,17 @@ class Stack:
 
     def submit(self, pids: list[str], publish: bool = True) -> str:
         body = {"type": "archive", "pids": pids, "publish": publish}
-        return self.admin("POST", "jobs", body)["id"]
+        return str(self.admin("POST", "jobs", body)["id"])
 
     def state(self) -> dict[str, Any]:
-        return self.admin("GET", "state")
+        return dict(self.admin("GET", "state"))
 
     def request_log(self) -> list[tuple[str, str, int]]:
         return [tuple(r) for r in self.admin("GET", "requests")["requests"]]
+
+    def job_summaries(self) -> list[dict[str, Any]]:
+        """Each job's id, type, statusCode, createdAt and updatedAt (admin API: free)."""
+        return list(self.admin("GET", "jobs")["jobs"])
 
 
 def wait_jobs(

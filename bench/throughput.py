@@ -5,8 +5,8 @@ Celery chain → ``celery -A archiver worker`` (default settings) → emulator. 
 on the emulator's clock: a job's ``createdAt`` (publish) to its ``updatedAt`` when finished.
 
 Baseline: one ``requests.Session`` in this process making exactly the minimal SciCat calls
-of an archive job (read the OrigDatablocks, job in progress, dataset started, DataBlock,
-dataset archived, job finished), one job after the other, no broker.
+of an archive job (:mod:`bench.minimal`: job in progress, read the OrigDatablocks, dataset
+started, DataBlock, dataset archived, job finished), one job after the other, no broker.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import json
 import re
 import statistics
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench.minimal import Call, archive_job, calls_per_job
 from bench.stack import ADMIN, Stack, wait_jobs
 
 #: SciCat calls the baseline makes per one-dataset archive job.
-BASELINE_CALLS = 6
+BASELINE_CALLS = calls_per_job(1)
 _ID = re.compile(r"/(?:jobs|datasets)/[^/]+")
 
 
@@ -73,7 +73,7 @@ def login(session: requests.Session, url: str) -> str:
     body = {"username": ADMIN[0], "password": ADMIN[1]}
     answer = session.post(f"{url}/api/v3/auth/login", json=body, timeout=30)
     answer.raise_for_status()
-    return answer.json()["access_token"]
+    return str(answer.json()["access_token"])
 
 
 def wait_all(stack: Stack, token: str, timeout: float, interval: float) -> None:
@@ -151,9 +151,10 @@ def run_baseline(latency_ms: float, jobs: int, workdir: Path) -> dict[str, Any]:
         url = stack.url
         token = login(session, url)
         session.headers["Authorization"] = f"Bearer {token}"
+        call = session_call(session, url)
         started = time.perf_counter()
         for pid, job_id in work:
-            _baseline_job(session, url, pid, job_id)
+            archive_job(call, job_id, [pid])
         elapsed = time.perf_counter() - started
         session.close()
         statuses = collections.Counter(j["statusCode"] for j in stack.state()["jobs"])
@@ -167,25 +168,12 @@ def run_baseline(latency_ms: float, jobs: int, workdir: Path) -> dict[str, Any]:
     }
 
 
-def _baseline_job(session: requests.Session, url: str, pid: str, job_id: str) -> None:
-    ds = f"{url}/api/v3/datasets/{urllib.parse.quote(pid, safe='')}"
-    job = f"{url}/api/v4/jobs/{job_id}"
+def session_call(session: requests.Session, url: str) -> Call:
+    """A :data:`bench.minimal.Call` through ``session`` (raises on an HTTP error)."""
 
-    def call(method: str, target: str, body: Any = None) -> Any:
-        answer = session.request(method, target, json=body, timeout=30)
+    def call(method: str, path: str, body: Any = None) -> Any:
+        answer = session.request(method, url + path, json=body, timeout=30)
         answer.raise_for_status()
         return answer.json() if answer.content else None
 
-    files = [f for block in call("GET", f"{ds}/origdatablocks") for f in block["dataFileList"]]
-    call("PATCH", job, {"statusCode": "inProgress", "statusMessage": "Archiving 1 dataset"})
-    call("PATCH", f"{ds}/datasetlifecycle", {"archivable": False, "retrievable": False,
-                                             "archiveStatusMessage": "started"})  # fmt: skip
-    size = sum(int(f["size"]) for f in files)
-    block = {"archiveId": f"/archive/{pid}/block-00000.tar", "size": size, "packedSize": size,
-             "chkAlg": "none", "version": "baseline/1", "dataFileList": files}  # fmt: skip
-    call("POST", f"{ds}/datablocks", block)
-    archived = {"archivable": False, "retrievable": True,
-                "archiveStatusMessage": "datasetOnArchiveDisk"}  # fmt: skip
-    call("PATCH", f"{ds}/datasetlifecycle", archived)
-    call("PATCH", job, {"statusCode": "finishedSuccessful", "statusMessage": "archived 1 dataset",
-                        "jobResultObject": {"datasets": [{"pid": pid}]}})  # fmt: skip
+    return call

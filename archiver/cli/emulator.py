@@ -38,6 +38,7 @@ Admin API (no auth, under /emulator/):
   POST   /emulator/datasets/{pid}/origdatablocks {files}   seed an OrigDatablock
   POST   /emulator/jobs {type,pids,status,params,publish}  seed a job
   GET    /emulator/requests                       request log and per-path counts
+  GET    /emulator/jobs                           id, type, statusCode, createdAt, updatedAt
 """
 
 
@@ -59,7 +60,9 @@ def _describe(emu: Any, flavour: str, publish_on: tuple[str, ...], amqp_url: str
         target = f"{mask_url(amqp_url)} exchange {exchange!r} key {routing_key!r}"
         what = f"publishes on {events} to {target}"
     rights = "permissive" if flavour == "loopback" else emu.profile.describe()
-    return f"SciCat emulator ({flavour}) listening on {emu.url}; {what}; permissions {rights}"
+    line = f"SciCat emulator ({flavour}) listening on {emu.url}; {what}; permissions {rights}"
+    rate = emu.capacity
+    return f"{line}; capacity {rate:g} requests/s, one at a time" if rate else line
 
 
 def parse_group_settings(values: tuple[str, ...]) -> dict[str, str]:
@@ -114,7 +117,8 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
         amqp_url=amqp_url, exchange=exchange, queue=opts["queue"], routing_key=routing_key,
         latency_ms=opts["latency_ms"], token_ttl=opts["token_ttl"],
         lifecycle_route=not opts["no_lifecycle_route"], profile=opts["profile"],
-        version=opts["version"], url_action=_url_action(opts), **overrides,
+        version=opts["version"], url_action=_url_action(opts), capacity=opts["capacity"],
+        **overrides,
     )  # fmt: skip
 
 
@@ -131,6 +135,9 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
 @click.option("--queue", default=None, help="queue [ARCHIVER_JOB_QUEUE]")
 @click.option("--routing-key", default=None, help="routing key [ARCHIVER_JOB_ROUTING_KEY]")
 @click.option("--latency-ms", default=0.0, type=float, help="delay added to every API answer")
+@click.option("--capacity", default=0.0, type=click.FloatRange(min=0), metavar="N",
+              help="capacity mode: serve at most N API requests per second, one at a time, "
+                   "like a saturated backend (0: unlimited)")  # fmt: skip
 @click.option("--token-ttl", default=3600.0, type=float, show_default=True,
               help="seconds a login token lives")  # fmt: skip
 @click.option("--no-lifecycle-route", is_flag=True,

@@ -28,6 +28,10 @@ JSON objects whatever the ``Content-Type``, anything else answers 400 and create
 - ``POST /emulator/datasets/{pid}/origdatablocks`` ``{files, ...}`` -> ``{id}``.
 - ``POST /emulator/jobs`` ``{type, pids, status?, params?, publish?}`` -> the v4 job.
 - ``GET /emulator/requests``: ``{"requests": [[method, path, status]], "counts": {...}}``.
+- ``GET /emulator/jobs``: every job's id, type, statusCode, createdAt and updatedAt.
+
+Capacity mode (``capacity=N``, ``archiver emulator --capacity N``): at most N API requests
+per second, served one at a time, like a saturated backend; admin requests are not limited.
 """
 
 from __future__ import annotations

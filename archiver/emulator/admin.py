@@ -9,6 +9,8 @@
 - ``POST /emulator/jobs`` ``{type, pids, status?, params?, publish?}`` -> the v4 job.
 - ``GET /emulator/requests``: ``{"requests": [[method, path, status], ...],
   "counts": {"METHOD path": n}}``.
+- ``GET /emulator/jobs``: ``{"jobs": [{id, type, statusCode, createdAt, updatedAt}]}``, a
+  cheap poll (benchmarks in capacity mode must not spend the API's capacity on polling).
 
 Bodies are JSON objects whatever the ``Content-Type`` says (``curl -d`` sends
 ``application/x-www-form-urlencoded``); a body that is not a JSON object, an unknown key or a
@@ -113,6 +115,8 @@ def handle(app: Any, req: Request) -> tuple[int, Any]:
         return 200, _requests(app)
     if key == ("POST", "jobs"):
         return _seed_job(app, req)
+    if key == ("GET", "jobs") and len(parts) == 1:
+        return 200, {"jobs": app.store.job_summaries()}
     if key == ("POST", "datasets") and len(parts) == 1:
         return 201, {"pid": seed.dataset(app.store, json_body(req))}
     if key == ("POST", "datasets") and len(parts) == 3 and parts[2] == "origdatablocks":

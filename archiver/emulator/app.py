@@ -1,4 +1,4 @@
-"""The request pipeline: faults, latency, routing, authentication, error bodies, logging."""
+"""The request pipeline: capacity, faults, latency, routing, authentication, errors, logging."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from archiver.emulator import admin
 from archiver.emulator.auth import TokenBook
+from archiver.emulator.capacity import make_capacity
 from archiver.emulator.faults import FaultBook
 from archiver.emulator.jobs import to_v3
 from archiver.emulator.permissions import PROFILES, Profile, Rights
@@ -39,6 +40,8 @@ class Config:
     version: tuple[int, int] = (5, 2)
     #: the job configuration's ``url`` action (backend-next >= 4.14 only), if any.
     url_action: UrlAction | None = None
+    #: capacity mode: at most this many API requests per second, one at a time (0: unlimited).
+    capacity: float = 0
 
 
 class App:
@@ -59,6 +62,7 @@ class App:
         self.profile = PROFILES["permissive"] if permissive else profile
         self._rights: dict[str, Rights] = {}
         self.faults = FaultBook()
+        self.capacity = make_capacity(config.capacity)
         self.publisher = publisher
         self.router = Router(build_routes(config.flavour, config.lifecycle_route))
         self.request_log: list[tuple[str, str, int]] = []
@@ -78,7 +82,8 @@ class App:
         if path.rstrip("/").startswith("/emulator"):
             status, payload = self._guard(lambda: admin.handle(self, req))
             return status, _encode(payload)
-        status, payload = self._guard(lambda: self._api(req))
+        with self.capacity.slot():
+            status, payload = self._guard(lambda: self._api(req))
         with self._log_lock:
             self.request_log.append((method, path, status))
         return status, _encode(payload)

@@ -63,6 +63,8 @@ class Emulator:
     default 5.2.1): the job API lock-out of 4.4-4.13 and the counter reset on dataset PATCH
     of 4.6-4.14. ``url_action`` adds the job configuration's ``url`` action (next only):
     each job event it is configured for is sent to an HTTP endpoint, after publishing.
+    ``capacity`` > 0 is capacity mode: at most that many API requests per
+    second, served one at a time, like a saturated backend (:mod:`archiver.emulator.capacity`).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class Emulator:
         version: str | None = None,
         job_auth: Mapping[str, tuple[str, str]] | None = None,
         url_action: UrlAction | None = None,
+        capacity: float = 0,
         **group_settings: str | Iterable[str] | None,
     ) -> None:
         if flavour not in FLAVOURS:
@@ -99,7 +102,10 @@ class Emulator:
         publisher = (
             make_publisher(amqp_url, exchange, queue, routing_key, style) if amqp_url else None
         )
-        config = Config(flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed, url_action)
+        config = Config(
+            flavour, tuple(publish_on), latency_ms, lifecycle_route, parsed, url_action,
+            float(capacity),
+        )  # fmt: skip
         tokens = TokenBook(dict(accounts) if accounts is not None else None, token_ttl,
                            jwt=flavour != "loopback")  # fmt: skip
         self.profile = make_profile(profile, job_auth, **group_settings)
@@ -201,6 +207,11 @@ class Emulator:
         """``(method, path, status)`` of every API request served (admin calls excluded)."""
         with self._app._log_lock:
             return list(self._app.request_log)
+
+    @property
+    def capacity(self) -> float:
+        """API requests per second in capacity mode; 0 when unlimited."""
+        return self._app.capacity.rate
 
     @property
     def published(self) -> int:

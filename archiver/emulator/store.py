@@ -299,6 +299,12 @@ class Store:
         with self.lock:
             return [p for p in pids if p not in self.datasets]
 
+    def job_summaries(self) -> list[dict[str, Any]]:
+        """Each job's id, type, statusCode, createdAt and updatedAt (cheap to poll)."""
+        keys = ("id", "type", "statusCode", "createdAt", "updatedAt")
+        with self.lock:
+            return [{k: doc.get(k) for k in keys} for doc in self.jobs.values()]
+
     def snapshot(self) -> dict[str, Any]:
         """All state as plain JSON-able data (for ``GET /emulator/state``)."""
         with self.lock:
