@@ -11,6 +11,9 @@ Losing the broker, or being refused by it, gives one log line per attempt (no tr
 with a growing pause between attempts. :meth:`Bridge.stop` (the CLI calls it on SIGTERM
 and Ctrl-C) ends the bridge within a second while it consumes; while it has no connection
 it ends the bridge at once, in the middle of a retry pause.
+
+With a SciCat URL configured the bridge also runs the reconciler
+(:mod:`archiver.intake.reconcile`) in a thread, every ``ARCHIVER_RECONCILE_INTERVAL`` s.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 from kombu.mixins import ConsumerMixin
 
+from archiver.intake import reconcile
 from archiver.intake.broker_login import is_refused, refusal_line
 from archiver.intake.handler import JobIntake, quarantine
 from archiver.settings import Settings
@@ -101,11 +105,14 @@ class Bridge(ConsumerMixin):
         )
         self.handler = MessageHandler(JobIntake(app, settings), settings, self.connection.clone())
         self.ready = False
+        #: Started with :meth:`run` when ARCHIVER_RECONCILE_INTERVAL > 0 and SciCat is set.
+        self.reconciler = reconcile.background(app, settings)
 
     def run(self, _tokens: int = 1, **kwargs: Any) -> None:
         """Consume until :attr:`should_stop`, reconnecting as needed; then let go."""
         errors = self.connection.connection_errors + self.connection.channel_errors
         refused_pause = REFUSED_PAUSE[0]
+        reconcile.start_thread(self.reconciler)
         try:
             while not self.should_stop:
                 try:
@@ -127,6 +134,8 @@ class Bridge(ConsumerMixin):
             pass
         finally:
             self.ready = False
+            if self.reconciler is not None:
+                self.reconciler.stop()
             self.handler.publish_connection.release()
 
     def stop(self) -> None:

@@ -18,7 +18,7 @@ from kombu.messaging import Producer
 
 from archiver.errors import MessageError
 from archiver.intake.messages import JobMessage, decide, parse_job_message
-from archiver.plan import context_for, plan_chain
+from archiver.plan import JobContext, context_for, plan_chain
 from archiver.scicat.base import Job
 from archiver.settings import Settings
 
@@ -73,18 +73,9 @@ class JobIntake:
         if job.id in self.taken:
             logger.info("[job %s] duplicate: a chain was already started here; dropped", job.id)
             return False
-        ctx = context_for(job, api)
-        plan_chain(self.app, ctx).apply_async()
+        start_chain(self.app, job, api)
         self.taken.add(job.id)
         self.started += 1
-        logger.info(
-            "[job %s] %s chain started for %d dataset(s) (api %s, run %s)",
-            job.id,
-            job.type,
-            len(job.datasets),
-            api,
-            ctx.run,
-        )
         return True
 
     def handle_body(self, body: bytes | str) -> tuple[str, str]:
@@ -102,6 +93,26 @@ class JobIntake:
         if self.offer(message.job, self.api_for(message)):
             return "started", decision.reason
         return "dropped", "duplicate"
+
+
+def start_chain(app: Celery, job: Job, api: str, takeover: str | None = None) -> JobContext:
+    """Publish the chain of ``job`` (confirmed by the broker) and log it; the one way every
+    intake (bridge, poller, reconciler) starts work. ``takeover``: see :class:`JobContext`.
+
+    Raises whatever publishing raises (broker down).
+    """
+    ctx = context_for(job, api, takeover)
+    plan_chain(app, ctx).apply_async()
+    logger.info(
+        "[job %s] %s chain started for %d dataset(s) (api %s, run %s%s)",
+        job.id,
+        job.type,
+        len(job.datasets),
+        api,
+        ctx.run,
+        "" if takeover is None else f", taking over from run {takeover or 'unknown'}",
+    )
+    return ctx
 
 
 def quarantine(channel: Any, settings: Settings, message: Any, reason: str) -> None:

@@ -2,19 +2,23 @@
 that prefer polling: every N seconds, list jobs in the submitted state and start chains.
 
 Uses the same :class:`~archiver.intake.handler.JobIntake` as the bridge, so a job is taken
-once per process; the chain's claim step protects against a second poller.
+once per process; the chain's claim step protects against a second poller. :meth:`Poller.run`
+also runs the reconciler's round (:mod:`archiver.intake.reconcile`) every
+``ARCHIVER_RECONCILE_INTERVAL`` seconds, for chains lost after they were started.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from celery import Celery
 
 from archiver.errors import JobApiRefused, SciCatError
 from archiver.intake.handler import JobIntake
 from archiver.intake.messages import HANDLED_TYPES
+from archiver.intake.reconcile import Reconciler
 from archiver.scicat.base import SUBMITTED, SciCatClient
 from archiver.settings import Settings
 
@@ -29,6 +33,10 @@ class Poller:
         self.settings = settings
         self.intake = JobIntake(app, settings)
         self._stop = threading.Event()
+        self.reconciler = (
+            Reconciler(app, settings, lambda: client) if settings.reconcile_interval > 0 else None
+        )
+        self._next_reconcile = time.monotonic() + settings.reconcile_interval
 
     def poll_once(self) -> int:
         """List submitted jobs once and start chains for new ones; return how many."""
@@ -61,7 +69,17 @@ class Poller:
                 logger.warning("poll failed, trying again next round: %s", exc)
             except Exception as exc:  # noqa: BLE001 - broker refused the chain: next round
                 logger.error("could not start a chain, trying again next round: %s", exc)
+            self._reconcile_when_due()
             self._stop.wait(self.settings.poll_interval)
+
+    def _reconcile_when_due(self) -> None:
+        if self.reconciler is None or time.monotonic() < self._next_reconcile:
+            return
+        self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
+        try:
+            self.reconciler.round()
+        except Exception as exc:  # noqa: BLE001 - SciCat or broker down: next round
+            logger.warning("reconciler round failed, trying again next round: %s", exc)
 
     def stop(self) -> None:
         self._stop.set()

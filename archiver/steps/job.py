@@ -17,6 +17,8 @@ from archiver.storage.base import Storage
 
 #: Key in ``jobResultObject`` naming the chain run that owns an in-progress job.
 RUN_KEY = "archiver"
+#: Key in the claim (``jobResultObject.archiver``) counting takeovers by the reconciler.
+RESUMES_KEY = "resumes"
 
 VERBS = {
     "archive": ("Archiving", "archived"),
@@ -31,7 +33,15 @@ class ChainStop(ArchiverError):
     """Stop the chain quietly: the job is finished or another run owns it."""
 
 
-def _owner(result: Mapping[str, Any]) -> str | None:
+def resumes(result: Mapping[str, Any]) -> int:
+    """How many times the reconciler took this job over from a lost chain (claim marks)."""
+    info = result.get(RUN_KEY) if isinstance(result, Mapping) else None
+    value = info.get(RESUMES_KEY) if isinstance(info, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def owner_run(result: Mapping[str, Any]) -> str | None:
+    """The run id the job's claim names (``jobResultObject.archiver.run``), if any."""
     info = result.get(RUN_KEY) if isinstance(result, Mapping) else None
     return str(info.get("run")) if isinstance(info, Mapping) and info.get("run") else None
 
@@ -40,22 +50,30 @@ def in_progress(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
     """Claim the job for this run and set it ``inProgress``.
 
     A finished job, or one another run already owns, stops the chain (duplicate message).
-    A repeat of this run's own claim (redelivery after a crash) goes on.
+    A repeat of this run's own claim (redelivery after a crash) goes on. A chain the
+    reconciler started to replace a lost run (``ctx.takeover``) claims the job only while
+    that lost run still owns it; several reconcilers' chains for the same lost run are
+    decided like duplicate chains, by the claim and its re-read.
     """
     job = client.get_job(ctx.job_id)
     if job.finished:
         raise ChainStop(f"job is already {job.status}; nothing to do")
-    owner = _owner(job.result)
+    owner = owner_run(job.result)
     if job.status == IN_PROGRESS:
         if owner == ctx.run:
             log.info("already in progress for this run; going on")
             return
-        raise ChainStop(f"job is already in progress (run {owner or 'unknown'}); duplicate")
+        if ctx.takeover is None or (owner or "") != ctx.takeover:
+            raise ChainStop(f"job is already in progress (run {owner or 'unknown'}); duplicate")
+        log.warning("taking over from run %s, whose chain was lost", owner or "unknown")
     verb = VERBS.get(ctx.type, ("Working on", "done"))[0]
     count = len(ctx.pids)
     message = f"{verb} {count} dataset{'s' if count != 1 else ''}"
-    client.update_job(ctx.job_id, IN_PROGRESS, message, result={RUN_KEY: {"run": ctx.run}})
-    if _owner(client.get_job(ctx.job_id).result) != ctx.run:
+    claim: dict[str, Any] = {"run": ctx.run}
+    if ctx.takeover is not None:
+        claim[RESUMES_KEY] = resumes(job.result) + 1
+    client.update_job(ctx.job_id, IN_PROGRESS, message, result={RUN_KEY: claim})
+    if owner_run(client.get_job(ctx.job_id).result) != ctx.run:
         raise ChainStop("another run claimed the job at the same moment; leaving it to that run")
     log.info("job in progress: %s", message)
 
