@@ -17,7 +17,7 @@ import kombu
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from archiver import app
+from archiver import app, runtime
 from archiver.intake.reconcile import Reconciler
 from archiver.scicat import connect
 from archiver.steps.marks import STARTED, mark
@@ -158,3 +158,35 @@ def test_three_reconcilers_at_once_do_every_lost_job_exactly_once(pipeline_facto
     writes = Counter(p.rsplit("/", 1)[-1] for m, p, _ in pipe.emulator.request_log if m == "PATCH")
     assert writes["datasetlifecycle"] == 2 * len(pids), writes
     assert all(2 <= writes[j] <= 4 for j in job_ids), writes
+
+
+def _restart_bridge(pipe: Any, settings: Any) -> None:
+    """Stop the pipeline's bridge and start one with ``settings`` (a restarted service)."""
+    from archiver.intake.bridge import Bridge
+
+    assert pipe.bridge is not None
+    pipe.bridge.should_stop = True
+    for thread in pipe.threads:
+        thread.join(20)
+    pipe.bridge = Bridge(app, settings)
+    thread = threading.Thread(target=pipe.bridge.run, daemon=True, name="bridge")
+    thread.start()
+    pipe.threads = [thread]
+
+
+def test_a_wrong_password_fixed_after_the_retry_window_loses_no_job(pipeline_factory):
+    # Issue 16.7: the step gave up on the refused login, the fail task could not log in
+    # either, the message was acknowledged: the job was lost. Now the unclaimed job stays
+    # jobSubmitted and the reconciler starts it again once the secret is fixed.
+    pipe = pipeline_factory(
+        flavour="next", scicat_password="wrong", retry_window=2, retry_backoff_max=1, **FAST
+    )
+    pids = seed_many(pipe, 3)
+    job_ids = [pipe.emulator.add_job("archive", [pid], publish=True) for pid in pids]
+    time.sleep(10)  # the window (2 s) passed several times; reconciler rounds refused too
+    assert all(pipe.job_status(j) == "jobSubmitted" for j in job_ids)
+    fixed = pipe.settings.replace(scicat_password="2jf70TPNZsS")
+    runtime.configure(fixed)  # the worker restarted with the fixed secret
+    _restart_bridge(pipe, fixed)  # and the bridge, with its reconciler
+    wait_all(pipe, job_ids, timeout=90)
+    check_all(pipe, job_ids, pids, expect="finishedSuccessful")
