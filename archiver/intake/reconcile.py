@@ -82,13 +82,13 @@ class Reconciler:
         app: Celery,
         settings: Settings,
         client: Callable[[], SciCatClient],
-        live: Callable[[Celery], set[str] | None] = live_job_ids,
+        live: Callable[[Celery], set[str] | None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.settings = settings
         self.client = client
-        self.live = live
+        self.live = live or (lambda app: live_job_ids(app, settings.task_queue))
         self.clock = clock
         self.started: dict[str, float] = {}  # job id -> when this reconciler started it
         self.cursor = {SUBMITTED: 0, IN_PROGRESS: 0}

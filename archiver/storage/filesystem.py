@@ -27,6 +27,7 @@ import os
 import shutil
 import stat
 import tarfile
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -53,7 +54,7 @@ def iso_time(seconds: int) -> str:
 
 
 def _atomic_write(path: str, text: str) -> None:
-    temp = f"{path}.tmp"
+    temp = f"{path}.{uuid.uuid4().hex[:12]}.tmp"  # a step run twice at once writes twice
     with open(temp, "w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
