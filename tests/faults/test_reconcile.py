@@ -190,3 +190,21 @@ def test_a_wrong_password_fixed_after_the_retry_window_loses_no_job(pipeline_fac
     _restart_bridge(pipe, fixed)  # and the bridge, with its reconciler
     wait_all(pipe, job_ids, timeout=90)
     check_all(pipe, job_ids, pids, expect="finishedSuccessful")
+
+
+def test_the_pollers_reconciler_resumes_a_lost_chain(pipeline_factory):
+    from archiver.intake.poller import Poller
+
+    pipe = pipeline_factory(flavour="next", bridge=False, poll_interval=0.5, **FAST)
+    pids = seed_many(pipe, 2)
+    job_id = _lost_chain(pipe, pids, resumes=0)
+    poller = Poller(app, pipe.settings, connect(pipe.settings))
+    thread = threading.Thread(target=poller.run, daemon=True, name="poller")
+    thread.start()
+    try:
+        job = pipe.wait_finished(job_id, timeout=90)
+    finally:
+        poller.stop()
+        thread.join(20)
+    assert job["statusCode"] == "finishedSuccessful", job["statusMessage"]
+    check_all(pipe, [job_id], pids, expect="finishedSuccessful")
