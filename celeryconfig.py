@@ -69,8 +69,19 @@ def from_settings(settings: Settings) -> dict[str, Any]:
         "worker_concurrency": settings.worker_concurrency,
         # One message at a time per process: steps are uneven (a SciCat call vs. packing).
         "worker_prefetch_multiplier": 1,
-        # Late-acked tasks must stop when their delivery went back to the queue.
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Running steps are NOT cancelled when the broker connection is lost. Cancelling
+        # terminates the busy pool processes; on reconnect the prefork pool re-registers
+        # its processes and one just terminated has no sentinel fd left (None): kombu >= 5.7
+        # raises ValueError('file descriptor is None') there, which Celery's
+        # iterate_file_descriptors_safely does not catch (OSError/AttributeError only), and
+        # the worker dies ("Unrecoverable error", issue 16 case 8; celery/celery#9250). Not
+        # cancelling means a step running through a broker restart finishes, its late ack
+        # is lost and RabbitMQ redelivers it: the step runs again, which steps are built
+        # for (idempotent; storage writes under unique temporary names).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        # Reconnect to the broker for as long as it takes (Celery's default gives up after
+        # 100 attempts); a worker that exits anyway is restarted by compose (restart:).
+        "broker_connection_max_retries": None,
         # Events for Flower: SENT and STARTED states make a chain readable step by step.
         "worker_send_task_events": True,
         "task_send_sent_event": True,

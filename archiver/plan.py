@@ -63,7 +63,12 @@ STORAGE_LOCATION_KEY = "storageLocation"
 
 @dataclass(frozen=True)
 class JobContext:
-    """The small JSON context every step of one chain receives."""
+    """The small JSON context every step of one chain receives.
+
+    ``takeover`` is set only on a chain the reconciler starts for an ``inProgress`` job
+    whose chain was lost: the run id that job's claim names (``""`` when it names none).
+    The claim step takes such a job over only while that run still owns it.
+    """
 
     job_id: str
     type: str
@@ -72,6 +77,7 @@ class JobContext:
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
     destination: str | None = None
     storage_location: str | None = None
+    takeover: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,11 +94,13 @@ class JobContext:
             run=str(data.get("run") or uuid.uuid4().hex),
             destination=data.get("destination"),
             storage_location=data.get("storage_location"),
+            takeover=data.get("takeover"),
         )
 
 
-def context_for(job: Job, api: str) -> JobContext:
-    """The context of a new chain for ``job`` on a backend of generation ``api``."""
+def context_for(job: Job, api: str, takeover: str | None = None) -> JobContext:
+    """The context of a new chain for ``job`` on a backend of generation ``api``
+    (``takeover``: the lost run it replaces, see :class:`JobContext`)."""
     destination = next(
         (str(job.params[k]) for k in DESTINATION_KEYS if isinstance(job.params.get(k), str)),
         None,
@@ -105,6 +113,7 @@ def context_for(job: Job, api: str) -> JobContext:
         api,
         destination=destination,
         storage_location=None if location in (None, "") else str(location),
+        takeover=takeover,
     )
 
 

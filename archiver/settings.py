@@ -309,6 +309,44 @@ TABLE: tuple[Setting, ...] = (
         _parse_float,
     ),
     Setting(
+        "reconcile_interval",
+        "ARCHIVER_RECONCILE_INTERVAL",
+        "seconds between reconciler rounds in the bridge and the poller (0: no reconciler "
+        "there; `archiver reconcile` runs it alone)",
+        300.0,
+        _parse_float,
+    ),
+    Setting(
+        "reconcile_submitted_grace",
+        "ARCHIVER_RECONCILE_SUBMITTED_GRACE",
+        "seconds a job may stay jobSubmitted before the reconciler starts it (its message "
+        "was lost)",
+        600.0,
+        _parse_float,
+    ),
+    Setting(
+        "reconcile_stale_after",
+        "ARCHIVER_RECONCILE_STALE_AFTER",
+        "seconds without a job update, and no task of the job on any worker, after which "
+        "an inProgress job's chain counts as lost (keep it above ARCHIVER_RETRY_WINDOW)",
+        7200.0,
+        _parse_float,
+    ),
+    Setting(
+        "reconcile_limit",
+        "ARCHIVER_RECONCILE_LIMIT",
+        "most jobs of each status the reconciler reads from SciCat per round (pages of 50)",
+        200,
+        _parse_positive_int,
+    ),
+    Setting(
+        "reconcile_max_resumes",
+        "ARCHIVER_RECONCILE_MAX_RESUMES",
+        "lost chains the reconciler replaces per job; after that the job is failed",
+        3,
+        _parse_int,
+    ),
+    Setting(
         "s3_endpoint_url",
         "ARCHIVER_S3_ENDPOINT_URL",
         "s3 storage: endpoint URL of the S3-compatible service (empty: AWS); credentials come "
@@ -465,6 +503,11 @@ class Settings:
     log_level: str = "INFO"
     retry_window: float = 3600.0
     fail_retry_window: float = 7 * 24 * 3600.0
+    reconcile_interval: float = 300.0
+    reconcile_submitted_grace: float = 600.0
+    reconcile_stale_after: float = 7200.0
+    reconcile_limit: int = 200
+    reconcile_max_resumes: int = 3
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_prefix: str = ""

@@ -8,6 +8,7 @@ from typing import Any
 from archiver.celery_app import app
 from archiver.ids import escape
 from archiver.plan import ERRBACK_TASK, FAIL_TASK, JobContext, task_id
+from archiver.retry import is_login_refused
 from archiver.steps import job as steps
 from tasks.base import StepTask
 
@@ -55,6 +56,16 @@ def on_step_failure(request: Any, exc: BaseException, traceback: Any) -> None:
         logger.error("a step failed without a job context (%s): %r", request.task, exc)
         return
     reason = f"step {request.task.rsplit('.', 1)[-1]} failed: {steps.describe(exc)}"
+    if request.task == in_progress.name and is_login_refused(exc):
+        # The job was never claimed: it stays jobSubmitted, untouched, and the reconciler
+        # starts it again once SciCat accepts the login (ARCHIVER_RECONCILE_SUBMITTED_GRACE).
+        logger.error(
+            "[job %s] %s; the job stays jobSubmitted and is started again by the reconciler "
+            "once ARCHIVER_SCICAT_USER/ARCHIVER_SCICAT_PASSWORD are fixed",
+            escape(payload.get("job_id")),
+            escape(reason),
+        )
+        return
     logger.error("[job %s] %s", escape(payload.get("job_id")), escape(reason))
     fail.apply_async(
         args=(payload, reason), task_id=task_id(JobContext.from_dict(payload), FAIL_TASK)

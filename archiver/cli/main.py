@@ -183,6 +183,9 @@ def _register() -> None:
     from archiver.cli.audit import audit_command
 
     cli.add_command(audit_command)
+    from archiver.cli.reconcile import reconcile_command
+
+    cli.add_command(reconcile_command)
 
 
 _register()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery
@@ -19,7 +20,7 @@ from kombu.messaging import Producer
 from archiver.errors import MessageError
 from archiver.ids import escape, problem
 from archiver.intake.messages import JobMessage, decide, parse_job_message
-from archiver.plan import context_for, plan_chain
+from archiver.plan import JobContext, context_for, plan_chain
 from archiver.scicat.base import Job
 from archiver.settings import Settings
 
@@ -104,18 +105,9 @@ class JobIntake:
                 "[job %s] duplicate: a chain was already started here; dropped", escape(job.id)
             )
             return False
-        ctx = context_for(job, api)
-        plan_chain(self.app, ctx).apply_async(**self.publish_options)
+        start_chain(self.app, job, api, publish_options=self.publish_options)
         self.taken.add(job.id)
         self.started += 1
-        logger.info(
-            "[job %s] %s chain started for %d dataset(s) (api %s, run %s)",
-            escape(job.id),
-            escape(job.type),
-            len(job.datasets),
-            api,
-            ctx.run,
-        )
         return True
 
     def handle_body(self, body: bytes | str) -> tuple[str, str]:
@@ -133,6 +125,33 @@ class JobIntake:
         if self.offer(message.job, self.api_for(message)):
             return "started", decision.reason
         return "dropped", "duplicate"
+
+
+def start_chain(
+    app: Celery,
+    job: Job,
+    api: str,
+    takeover: str | None = None,
+    publish_options: Mapping[str, Any] | None = None,
+) -> JobContext:
+    """Publish the chain of ``job`` (confirmed by the broker) and log it; the one way every
+    intake (bridge, poller, HTTP intake, reconciler) starts work. ``takeover``: see
+    :class:`JobContext`; ``publish_options``: extra ``apply_async`` options.
+
+    Raises whatever publishing raises (broker down).
+    """
+    ctx = context_for(job, api, takeover)
+    plan_chain(app, ctx).apply_async(**(publish_options or {}))
+    logger.info(
+        "[job %s] %s chain started for %d dataset(s) (api %s, run %s%s)",
+        escape(job.id),
+        escape(job.type),
+        len(job.datasets),
+        api,
+        ctx.run,
+        "" if takeover is None else f", taking over from run {takeover or 'unknown'}",
+    )
+    return ctx
 
 
 def quarantine(channel: Any, settings: Settings, message: Any, reason: str) -> None:

@@ -4,7 +4,8 @@ Enabled by ``celery -A archiver worker --with-bridge`` or ``ARCHIVER_BRIDGE_IN_W
 A Celery ``ConsumerStep`` consumes the job queue on its own channel of the worker's
 connection and uses the same message handling as ``archiver bridge``. Run it in one worker
 only (or accept that each worker process group holds its own duplicate memory; the
-chain's claim step still prevents duplicate work).
+chain's claim step still prevents duplicate work). Like ``archiver bridge``, it also runs
+the reconciler (:mod:`archiver.intake.reconcile`) in a thread of the worker's main process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from celery.utils.log import worker_logger
 from kombu import Consumer
 
 from archiver import runtime
+from archiver.intake import reconcile
 from archiver.intake.bridge import PREFETCH, MessageHandler, job_queue
 from archiver.intake.broker_login import RefusedLoginFilter
 from archiver.intake.handler import JobIntake
@@ -28,6 +30,7 @@ class BridgeStep(bootsteps.ConsumerStep):
 
     def __init__(self, parent: Any, with_bridge: bool = False, **options: Any) -> None:
         self.enabled = bool(with_bridge) or runtime.settings().bridge_in_worker
+        self.reconciler: reconcile.Reconciler | None = None
         super().__init__(parent, **options)
 
     def get_consumers(self, channel: Any) -> list[Consumer]:
@@ -40,6 +43,14 @@ class BridgeStep(bootsteps.ConsumerStep):
     def start(self, parent: Any) -> None:
         self.app = parent.app
         super().start(parent)
+        if self.reconciler is None:  # start() runs again after every reconnect
+            self.reconciler = reconcile.background(self.app, runtime.settings())
+            reconcile.start_thread(self.reconciler)
+
+    def shutdown(self, parent: Any) -> None:
+        if self.reconciler is not None:
+            self.reconciler.stop()
+        super().shutdown(parent)
 
 
 def worker_flag(app: Celery, flag: str, help: str) -> None:  # noqa: A002 - click's name

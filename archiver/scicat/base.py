@@ -41,7 +41,9 @@ class Job:
     """A SciCat job in a generation-neutral form.
 
     ``status`` is the v4 ``statusCode`` or the v3 ``jobStatusMessage``; ``message`` is the
-    v4 ``statusMessage`` (equal to ``status`` on v3 backends).
+    v4 ``statusMessage`` (equal to ``status`` on v3 backends). ``created`` and ``updated``
+    are the document's ISO timestamps (``createdAt``/``creationTime``, ``updatedAt``; empty
+    when the backend sends none).
     """
 
     id: str
@@ -51,6 +53,8 @@ class Job:
     datasets: tuple[DatasetRef, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     result: Mapping[str, Any] = field(default_factory=dict)
+    created: str = ""
+    updated: str = ""
 
     @property
     def pids(self) -> list[str]:
@@ -92,8 +96,11 @@ class SciCatClient(abc.ABC):
         """Set the job status (and replace ``jobResultObject`` when ``result`` is given)."""
 
     @abc.abstractmethod
-    def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
-        """Jobs in ``status`` (optionally of the given types), oldest first."""
+    def list_jobs(
+        self, status: str, types: Sequence[str] = (), limit: int = 100, skip: int = 0
+    ) -> list[Job]:
+        """Jobs in ``status`` (optionally of the given types), oldest first; one page of
+        ``limit`` jobs after the first ``skip`` (in the backend's creation order)."""
 
     @abc.abstractmethod
     def create_job(

@@ -55,6 +55,12 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _times(doc: Mapping[str, Any]) -> dict[str, str]:
+    """``created``/``updated`` of a job document (``updated`` falls back to ``created``)."""
+    created = str(doc.get("createdAt") or doc.get("creationTime") or "")
+    return {"created": created, "updated": str(doc.get("updatedAt") or created)}
+
+
 def job_from_v3(doc: Mapping[str, Any]) -> Job:
     """A v3 job (LoopBack, backend-next ``/api/v3/jobs``)."""
     status = str(doc.get("jobStatusMessage") or "")
@@ -68,6 +74,7 @@ def job_from_v3(doc: Mapping[str, Any]) -> Job:
         datasets=dataset_refs(entries),
         params=params,
         result=_mapping(doc.get("jobResultObject")),
+        **_times(doc),
     )
 
 
@@ -83,6 +90,7 @@ def job_from_v4(doc: Mapping[str, Any]) -> Job:
         datasets=dataset_refs(params.get("datasetList") or doc.get("datasetList")),
         params=params,
         result=_mapping(doc.get("jobResultObject")),
+        **_times(doc),
     )
 
 

@@ -49,11 +49,13 @@ class LoopBackClient(TransportClient):
         path = f"{API}/Jobs/{segment(job_id)}"
         self._write_job("PUT", path, body, job_id, status, result)
 
-    def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
+    def list_jobs(
+        self, status: str, types: Sequence[str] = (), limit: int = 100, skip: int = 0
+    ) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}
         if types:
             where["type"] = {"inq": list(types)}
-        query = {"where": where, "order": "creationTime ASC", "limit": limit}
+        query = {"where": where, "order": "creationTime ASC", "limit": limit, "skip": skip}
         docs = self.http.call(
             "GET", f"{API}/Jobs", "list jobs", params={"filter": json.dumps(query)}
         )

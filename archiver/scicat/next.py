@@ -94,11 +94,14 @@ class NextClient(NextLegacyClient):
         path = f"{JOBS}/{segment(job_id)}"
         self._write_job("PATCH", path, body, job_id, status, result)
 
-    def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
+    def list_jobs(
+        self, status: str, types: Sequence[str] = (), limit: int = 100, skip: int = 0
+    ) -> list[Job]:
         where: dict[str, Any] = {"statusCode": status}
         if types:
             where["type"] = {"$in": list(types)}
-        query = {"where": where, "limits": {"limit": limit, "sort": {"createdAt": "asc"}}}
+        limits = {"limit": limit, "skip": skip, "sort": {"createdAt": "asc"}}
+        query = {"where": where, "limits": limits}
         docs = self.http.call("GET", JOBS, "list jobs", params={"filter": json.dumps(query)})
         docs = docs if isinstance(docs, list) else []
         return oldest_first([job_from_v4(d) for d in docs], docs)

@@ -119,11 +119,14 @@ class NextLegacyClient(TransportClient):
                 raise
             raise refused_job_api(exc, "PATCH", f"{API}/Jobs") from None
 
-    def list_jobs(self, status: str, types: Sequence[str] = (), limit: int = 100) -> list[Job]:
+    def list_jobs(
+        self, status: str, types: Sequence[str] = (), limit: int = 100, skip: int = 0
+    ) -> list[Job]:
         where: dict[str, Any] = {"jobStatusMessage": status}
         if types:
             where["type"] = {"$in": list(types)}
-        query = {"where": where, "limits": {"limit": limit, "order": "creationTime:asc"}}
+        limits = {"limit": limit, "skip": skip, "order": "creationTime:asc"}
+        query = {"where": where, "limits": limits}
         docs = _listing(
             self._jobs_call("GET", f"{API}/Jobs", "list jobs", params={"filter": json.dumps(query)})
         )

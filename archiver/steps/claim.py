@@ -27,6 +27,8 @@ from archiver.steps.marks import JobLog
 
 #: Key in ``jobResultObject`` naming the chain run that owns an in-progress job.
 RUN_KEY = "archiver"
+#: Key in the claim counting takeovers of lost chains by the reconciler.
+RESUMES_KEY = "resumes"
 #: A claim this old (seconds) belongs to a chain that is gone; a re-submission takes over.
 STALE_CLAIM_SECONDS = 6 * 3600.0
 
@@ -47,6 +49,18 @@ def owner(result: Mapping[str, Any]) -> str | None:
     return str(info.get("run")) if isinstance(info, Mapping) and info.get("run") else None
 
 
+def owner_run(result: Mapping[str, Any]) -> str | None:
+    """The run id the job's claim names (``jobResultObject.archiver.run``), if any."""
+    return owner(result)
+
+
+def resumes(result: Mapping[str, Any]) -> int:
+    """How many times the reconciler took this job over from a lost chain (claim marks)."""
+    info = result.get(RUN_KEY) if isinstance(result, Mapping) else None
+    value = info.get(RESUMES_KEY) if isinstance(info, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def claim_age(result: Mapping[str, Any], now: float | None = None) -> float | None:
     """Seconds since the recorded claim was written (``None``: no time recorded)."""
     info = result.get(RUN_KEY) if isinstance(result, Mapping) else None
@@ -61,6 +75,8 @@ def claim(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
 
     A finished job, or one another run owns with a claim younger than
     :data:`STALE_CLAIM_SECONDS`, stops the chain; a repeat of this run's own claim goes on.
+    A chain the reconciler started to replace a lost run (``ctx.takeover``) claims the job
+    while that lost run still owns it, and counts the takeover (:data:`RESUMES_KEY`).
     """
     job = client.get_job(ctx.job_id)
     if job.finished:
@@ -71,13 +87,19 @@ def claim(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:
             log.info("already in progress for this run; going on")
             return
         age = claim_age(job.result)
-        if age is None or age < STALE_CLAIM_SECONDS:
+        if ctx.takeover is not None and (holder or "") == ctx.takeover:
+            log.warning("taking over from run %s, whose chain was lost", holder or "unknown")
+        elif age is None or age < STALE_CLAIM_SECONDS:
             raise ChainStop(f"job is already in progress (run {holder or 'unknown'}); duplicate")
-        log.warning("claim of run %s is %.0f s old: taking the job over", holder, age)
+        else:
+            log.warning("claim of run %s is %.0f s old: taking the job over", holder, age)
     verb = VERBS.get(ctx.type, ("Working on", "done"))[0]
     count = len(ctx.pids)
     message = f"{verb} {count} dataset{'s' if count != 1 else ''}"
-    result = {RUN_KEY: {"run": ctx.run, "at": round(time.time(), 3)}}
+    marks: dict[str, Any] = {"run": ctx.run, "at": round(time.time(), 3)}
+    if ctx.takeover is not None:
+        marks[RESUMES_KEY] = resumes(job.result) + 1
+    result = {RUN_KEY: marks}
     client.update_job(ctx.job_id, IN_PROGRESS, message, result=result)
     log.info("job in progress: %s", message)
 

@@ -8,7 +8,7 @@ from archiver.errors import NotFoundError, PermanentSciCatError, SciCatError
 from archiver.plan import JobContext
 from archiver.scicat.base import FINISHED_FAILED, SciCatClient
 from archiver.steps import archive, claim, reset, retrieve
-from archiver.steps.claim import RUN_KEY, VERBS, ChainStop
+from archiver.steps.claim import RESUMES_KEY, RUN_KEY, VERBS, ChainStop, owner_run, resumes
 from archiver.steps.cleanup import refusal
 from archiver.steps.datasets import find_dataset
 from archiver.steps.facts import Facts, settled
@@ -21,7 +21,17 @@ STEP_MODULES = {"archive": archive, "retrieve": retrieve, "reset": reset}
 #: Job types whose first dataset step verifies the claim itself (:func:`claim.verify`).
 VERIFIED_BY_NEXT_STEP = ("archive", "retrieve")
 
-__all__ = ["RUN_KEY", "VERBS", "ChainStop", "fail", "finish", "in_progress"]
+__all__ = [
+    "RESUMES_KEY",
+    "RUN_KEY",
+    "VERBS",
+    "ChainStop",
+    "fail",
+    "finish",
+    "in_progress",
+    "owner_run",
+    "resumes",
+]
 
 
 def in_progress(client: SciCatClient, ctx: JobContext, log: JobLog) -> None:

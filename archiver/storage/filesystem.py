@@ -24,6 +24,7 @@ import errno
 import json
 import os
 import tarfile
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -46,7 +47,7 @@ def tar_name(index: int) -> str:
 
 
 def _atomic_write(path: str, text: str) -> None:
-    temp = f"{path}.tmp"
+    temp = f"{path}.{uuid.uuid4().hex[:12]}.tmp"  # a step run twice at once writes twice
     with open(temp, "w", encoding="utf-8") as out:
         out.write(text)
         out.flush()

@@ -437,3 +437,20 @@ def test_dockerfile_base_user_install_health_and_command():
     copies = " ".join(line for line in lines if line.startswith("COPY "))
     for needed in ("pyproject.toml", "celeryconfig.py", "archiver", "tasks", "README.md"):
         assert needed in copies
+
+
+@pytest.mark.parametrize("path", [COMPOSE, SCICATLIVE], ids=lambda p: p.name)
+def test_the_bridge_can_run_its_reconciler_and_both_archiver_services_restart(path):
+    # Issue 16 case 8: a worker that dies is restarted and the bridge's reconciler takes up
+    # the chains it lost; the reconciler needs SciCat (URL and account) in the bridge.
+    services = load(path)["services"]
+    bridge = services["archiver-bridge"]
+    env = dict(environment(bridge))
+    for name in bridge.get("env_file") or []:
+        generation = "v4" if "SCICATLIVE_BE_VERSION" in name else ""
+        env.update(env_file(ROOT / name.replace("${SCICATLIVE_BE_VERSION:-v4}", generation)))
+    for name in ("ARCHIVER_SCICAT_URL", "ARCHIVER_SCICAT_USER", "ARCHIVER_SCICAT_PASSWORD"):
+        assert env.get(name), f"{path.name}: the bridge has no {name}"
+    assert env.get("ARCHIVER_RECONCILE_INTERVAL", "300") not in ("0", "0.0")
+    for name in ("archiver-bridge", "archiver-worker"):
+        assert services[name]["restart"] == "unless-stopped", name
