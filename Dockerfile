@@ -34,4 +34,4 @@ HEALTHCHECK --interval=30s --timeout=30s --start-period=30s --retries=3 \
 
 # A worker; add --with-bridge (or ARCHIVER_BRIDGE_IN_WORKER=true) for a one-container setup,
 # or run the bridge as its own container with `archiver bridge` (what docker-compose.yml does).
-CMD ["celery", "-A", "archiver", "worker", "--loglevel", "INFO"]
+CMD ["celery", "-A", "archiver", "worker"]

@@ -11,8 +11,9 @@ import math
 import sys
 from typing import Any
 
+from archiver import runtime
 from archiver.errors import ConfigError
-from archiver.settings import Settings, load_settings
+from archiver.settings import Settings
 
 #: 0 + 1 + 2 + 3 + 4 + 16 x 5 s = 90 s of retrying before a publish gives up (the least).
 PUBLISH_RETRY_POLICY = {"max_retries": 20, "interval_start": 0, "interval_step": 1,
@@ -98,8 +99,8 @@ def from_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-try:
-    _config = from_settings(load_settings())
+try:  # the worker's settings: the very ones its tasks use
+    _config = from_settings(runtime.settings())
 except ConfigError as _exc:  # one clear line, no traceback, when the worker starts
     sys.exit(f"archiver: configuration error: {_exc}")
 

@@ -75,12 +75,11 @@ def running_pipeline(settings: Settings) -> Iterator[Any]:
     """Worker (4 threads) and bridge for ``settings``, stopped on exit."""
     from celery.contrib.testing.worker import start_worker
 
-    import celeryconfig
     from archiver import app, runtime
+    from archiver.configure import apply
     from archiver.intake.bridge import Bridge
 
-    runtime.configure(settings)
-    app.conf.update(celeryconfig.from_settings(settings))
+    apply(settings, app)
     # No monitoring events and no remote control: they would declare Celery's exchanges
     # (celeryev, celery.pidbox, reply.celery.pidbox), shared by every Celery program on the
     # virtual host and so not the demo's to delete afterwards.
@@ -89,7 +88,6 @@ def running_pipeline(settings: Settings) -> Iterator[Any]:
         task_send_sent_event=False,
         worker_enable_remote_control=False,
     )
-    app.__dict__.pop("amqp", None)  # forget queues of an earlier configuration
     bridge = Bridge(app, settings)
     thread = threading.Thread(target=bridge.run, name="bridge", daemon=True)
     with start_worker(

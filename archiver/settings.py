@@ -289,7 +289,8 @@ TABLE: tuple[Setting, ...] = (
     Setting(
         "log_level",
         "ARCHIVER_LOG_LEVEL",
-        "DEBUG, INFO, WARNING or ERROR",
+        "log level of every archiver process: DEBUG, INFO, WARNING or ERROR (the worker's "
+        "--loglevel overrides it)",
         "INFO",
         _level_choice,
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver.configure import apply
 from archiver.settings import Settings, load_settings
 
 
@@ -21,7 +22,9 @@ class CLIContext:
 
     @property
     def settings(self) -> Settings:
-        """The settings, built once from the environment and the global flags."""
+        """The settings, built once from the environment and the global flags, and applied
+        to this process (runtime and logging: :func:`archiver.configure.apply`)."""
         if self._settings is None:
             self._settings = load_settings(overrides=self.flags)
+            apply(self._settings)
         return self._settings

@@ -35,11 +35,12 @@ def bridge_command(obj: CLIContext) -> None:
     within a second, at once while it waits for the broker; a second signal ends it even
     in the middle of queueing a chain (the job message then goes back to the queue).
     """
-    from archiver import app, runtime
+    from archiver import app
+    from archiver.configure import apply_to_app
     from archiver.intake.bridge import Bridge
 
     settings = obj.settings
-    runtime.configure(settings)
+    apply_to_app(app, settings)
     bridge = Bridge(app, settings)
 
     _stop_on_signals(bridge.stop)
@@ -58,12 +59,13 @@ def poll_command(obj: CLIContext, once: bool) -> None:
 
     For backend-next 4.0-4.13, which publishes nothing, and for sites that prefer polling.
     """
-    from archiver import app, runtime
+    from archiver import app
+    from archiver.configure import apply_to_app
     from archiver.intake.poller import Poller
     from archiver.scicat import connect
 
     settings = obj.settings
-    runtime.configure(settings)
+    apply_to_app(app, settings)
     poller = Poller(app, settings, connect(settings))
     if once:
         click.echo(f"{poller.poll_once()} job(s) taken")

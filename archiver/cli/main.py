@@ -19,6 +19,7 @@ import click
 
 from archiver import __version__
 from archiver.cli.context import CLIContext
+from archiver.configure import LOG_FORMAT
 from archiver.errors import ArchiverError, ConfigError
 from archiver.setting_values import masked, metavar
 from archiver.settings import TABLE, Setting
@@ -140,11 +141,8 @@ def cli(
     flags["scicat_password"] = _read_secret_file(scicat_password_file, "--scicat-password-file")
     flags["scicat_token"] = _read_secret_file(scicat_token_file, "--scicat-token-file")
     ctx.obj = CLIContext(flags=flags)
-    level = flags.get("log_level") or "INFO"
-    logging.basicConfig(
-        level=getattr(logging, str(level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Until a command reads its settings (which sets ARCHIVER_LOG_LEVEL: CLIContext).
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 @cli.command("config")

@@ -433,7 +433,7 @@ def test_dockerfile_base_user_install_health_and_command():
     checks = [line for line in lines if line.startswith("HEALTHCHECK")]
     assert len(checks) == 1 and '["archiver", "health"]' in checks[0]
     cmd = [line for line in lines if line.startswith("CMD ")]
-    assert cmd == ['CMD ["celery", "-A", "archiver", "worker", "--loglevel", "INFO"]']
+    assert cmd == ['CMD ["celery", "-A", "archiver", "worker"]']  # ARCHIVER_LOG_LEVEL: level
     copies = " ".join(line for line in lines if line.startswith("COPY "))
     for needed in ("pyproject.toml", "celeryconfig.py", "archiver", "tasks", "README.md"):
         assert needed in copies

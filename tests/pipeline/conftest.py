@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-import celeryconfig
 from archiver import app, runtime
+from archiver.configure import apply
 from archiver.intake.bridge import Bridge
 from archiver.settings import Settings
 
@@ -78,17 +78,9 @@ def make_settings(emulator: Any, broker_url: str, names: dict[str, str], **extra
 
 
 def configure_app(settings: Settings) -> None:
-    """Point the global Celery app and the worker runtime at ``settings``.
-
-    The app caches its queue table and producer pool from an earlier configuration; both
-    are dropped so this test's task queue and broker are used.
-    """
-    runtime.configure(settings)
-    app.conf.update(celeryconfig.from_settings(settings))
-    app.__dict__.pop("amqp", None)
-    # The producer pool is bound to the broker of the first configuration; drop the
-    # reference (not the pool: kombu shares pools per URL) so this test's broker is used.
-    app._pool = None
+    """Point the global Celery app, the worker runtime and logging at ``settings``, the way
+    every entry point does (:func:`archiver.configure.apply`)."""
+    apply(settings, app)
 
 
 @pytest.fixture
