@@ -20,15 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.errors import ArchiverError, NotFoundError, TransientSciCatError
+from archiver.errors import NotFoundError, TransientSciCatError, WatchTimeout
 from archiver.scicat.base import SciCatClient
 
 #: Lifecycle fields reported per dataset.
 DATASET_FIELDS = ("archiveStatusMessage", "retrieveStatusMessage", "archivable", "retrievable")
-
-
-class WatchTimeout(ArchiverError):
-    """The job did not finish within the allowed time."""
 
 
 @dataclass(frozen=True)

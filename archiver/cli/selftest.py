@@ -25,17 +25,13 @@ import click
 import yaml
 
 from archiver.cli.context import CLIContext
-from archiver.errors import ArchiverError, NotFoundError
+from archiver.errors import ArchiverError, NotFoundError, StageFailed
 from archiver.scicat.base import FINISHED_OK, DatasetRef, SciCatClient
 from archiver.scicat.rights import FAIL, check_rights, identity
 from archiver.steps.marks import ON_ARCHIVE_DISK, RETRIEVED
 
 #: Seconds a job may take by default before the stage fails.
 DEFAULT_TIMEOUT = 300.0
-
-
-class StageFailed(ArchiverError):
-    """A stage saw something other than what it expects; the message says what."""
 
 
 @dataclass

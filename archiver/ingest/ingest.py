@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError, AuthError, NotFoundError, SciCatError
+from archiver.errors import AuthError, IngestError, NotFoundError, SciCatError
 from archiver.ingest import build, scan
 from archiver.ingest.transfer import TransferSpec, load_transfer
 from archiver.scicat.base import SciCatClient
@@ -24,14 +24,6 @@ from archiver.scicat.base import SciCatClient
 log = logging.getLogger("archiver.ingest")
 
 INGESTED, SKIPPED, DRY_RUN = "ingested", "skipped", "dry-run"
-
-
-class IngestError(ArchiverError):
-    """An ingest failed; ``pid`` is the dataset left behind if the clean-up failed too."""
-
-    def __init__(self, message: str, pid: str | None = None) -> None:
-        self.pid = pid
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from archiver.errors import ArchiverError
+from archiver.errors import TransferError
 
 #: The metadata file every dataset folder has.
 TRANSFER_FILE = "transfer.yaml"
@@ -25,23 +25,6 @@ TRANSFER_FILE = "transfer.yaml"
 IMAGE_TYPES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp": "webp"}
 #: Largest attachment accepted (thumbnails are sent inline, base64-encoded).
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-
-
-def _line_of(problem: str) -> int:
-    found = re.match(r"line (\d+):", problem)
-    return int(found.group(1)) if found else 0
-
-
-class TransferError(ArchiverError):
-    """``transfer.yaml`` is missing, unreadable or invalid; ``problems`` lists every issue,
-    in the order of their lines."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = sorted(problems, key=_line_of)
-        problems = self.problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s):\n{lines}")
 
 
 @dataclass(frozen=True)

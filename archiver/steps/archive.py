@@ -118,7 +118,7 @@ def add_datablocks(
                 created, total, summary = _register_blocks(client, storage, dataset)
         except (PermanentStorageError, PermanentSciCatError) as exc:
             # user: the dataset's files are missing or unreadable; system: anything else
-            kind = getattr(exc, "kind", "system")
+            kind = exc.kind
             word = MISSING_FILES if kind == "user" else ARCHIVE_FAILED
             message = with_note(str(exc), remove_datablocks(client, pid))
             _set(client, pid, ctx, word, message, error=kind)

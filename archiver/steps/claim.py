@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.errors import ArchiverError
+from archiver.errors import ChainStop
 from archiver.plan import JobContext
 from archiver.scicat.base import IN_PROGRESS, Job, SciCatClient
 from archiver.steps.marks import JobLog
@@ -37,10 +37,6 @@ VERBS = {
     "retrieve": ("Retrieving", "retrieved"),
     "reset": ("Resetting", "reset"),
 }
-
-
-class ChainStop(ArchiverError):
-    """Stop the chain quietly: the job is finished or another run owns it."""
 
 
 def owner(result: Mapping[str, Any]) -> str | None:

@@ -122,7 +122,7 @@ def retrieve(
             with work_module.step_run(job_id=ctx.job_id):
                 restored = storage.retrieve(dataset, blocks, ctx.destination)
         except (PermanentStorageError, PermanentSciCatError) as exc:
-            kind = "user" if getattr(exc, "kind", "system") == "user" else "system"
+            kind = exc.kind
             note, parts = discard_parts(storage, ctx, pid, dlog)
             _fail(client, pid, ctx, f"{exc}{note}", kind, **parts)
             dlog.error("retrieval failed: %s", exc)

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from archiver.errors import PermanentStorageError
+from archiver.errors import UnsafeMember
 from archiver.storage.base import Discarded
 from archiver.storage.paths import allowed_destination, is_within, safe_name
 from archiver.storage.work import UserStorageError
@@ -33,10 +33,6 @@ NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | _CLOEXEC
 MAX_OPEN_FOLDERS = 64
 #: Name of a file being restored and not verified yet (see :func:`part_name`).
 PART_PATTERN = re.compile(r"\.archiver-[0-9a-f]{20}\.part")
-
-
-class UnsafeMember(PermanentStorageError):
-    """A tar member, or something found in the target, that would lead a write outside."""
 
 
 @dataclass(frozen=True)

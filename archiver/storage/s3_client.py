@@ -99,7 +99,14 @@ def is_missing(exc: BaseException) -> bool:
 
 
 def storage_error(exc: BaseException, what: str, bucket: str) -> StorageError:
-    """The archiver error for a failed S3 call doing ``what``."""
+    """The archiver error for a failed S3 call doing ``what`` (``"<operation> <path>"``,
+    e.g. ``"uploading s3://bucket/key"``): its message, ``operation`` and ``path``."""
+    found = _translated(exc, what, bucket)
+    found.operation, _, found.path = what.partition(" ")
+    return found
+
+
+def _translated(exc: BaseException, what: str, bucket: str) -> StorageError:
     from botocore import exceptions as bx
 
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):

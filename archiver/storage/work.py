@@ -26,21 +26,12 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from archiver.errors import ArchiverError, PermanentStorageError
+from archiver.errors import ContinueLater, UserStorageError
+
+__all__ = ["ContinueLater", "UserStorageError"]  # re-exported: their home is archiver.errors
 
 #: ``report(verb, pid, done_bytes, total_bytes)``.
 Reporter = Callable[[str, str, int, int], None]
-
-
-class ContinueLater(ArchiverError):
-    """The step used up its time budget after finishing a unit of work; run it again."""
-
-
-class UserStorageError(PermanentStorageError):
-    """A permanent storage error caused by the request itself (missing files, a refused
-    destination): reported as a user error of the dataset, not a system failure."""
-
-    kind = "user"
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def test_statuses_map_onto_the_error_tree(status, kind):
     exc = classify("update job", status, "msg", "x" * 2000)
     assert type(exc) is kind
     assert (exc.operation, exc.status, len(exc.body)) == ("update job", status, 500)
-    assert exc.transient == (kind is TransientSciCatError)
+    assert isinstance(exc, TransientSciCatError) == (kind is TransientSciCatError)
 
 
 def test_server_messages_are_read_from_nest_and_loopback_answers():

@@ -237,7 +237,7 @@ def test_s3_answers_are_classified_like_scicat_answers(code, status, transient, 
         "PutObject",
     )
     found = storage_error(error, "uploading", "bucket")
-    assert found.transient is transient
+    assert isinstance(found, TransientStorageError) is transient
     assert names in str(found)
 
 
