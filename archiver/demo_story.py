@@ -58,7 +58,7 @@ def tell_story(client: SciCatClient, folders: list[Path], echo: Echo, timeout: f
 
 def summary(client: SciCatClient, pids: list[str], echo: Echo) -> None:
     echo("4. Summary (what SciCat now holds)")
-    rows = [("dataset", "archive status", "retrieve status", "blocks")]
+    rows: list[tuple[str, ...]] = [("dataset", "archive status", "retrieve status", "blocks")]
     for pid in pids:
         life = client.get_dataset(pid).get("datasetlifecycle") or {}
         blocks = client.list_datablocks(pid)

@@ -28,4 +28,4 @@ def protect_every_path() -> None:
     for handler in (monitor.Metrics, monitor.Healthcheck):
         if not getattr(handler.get, "archiver_protected", False):
             handler.get = tornado.web.authenticated(handler.get)
-            handler.get.archiver_protected = True  # type: ignore[attr-defined]
+            handler.get.archiver_protected = True

@@ -21,12 +21,11 @@ from celery import Task
 from celery.exceptions import Ignore
 
 from archiver import runtime
-from archiver.errors import AuthError, TransientSciCatError, TransientStorageError
+from archiver.errors import AuthError, ChainStop, TransientSciCatError, TransientStorageError
 from archiver.plan import FAIL_TASK, JobContext
 from archiver.retry import backoff, decide, is_login_refused
 from archiver.scicat import SciCatClient
 from archiver.settings import Settings
-from archiver.steps.job import ChainStop
 from archiver.steps.marks import JobLog, job_log
 from archiver.storage import Storage
 

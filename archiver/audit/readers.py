@@ -13,7 +13,7 @@ import os
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from archiver.audit.compare import Member
 from archiver.errors import ConfigError
@@ -136,7 +136,7 @@ class S3Reader(Reader):
         head = self.storage.head(self._key(archive_id))
         if head is None:
             raise Missing(f"{archive_id} does not exist")
-        return head
+        return cast("dict[str, Any]", head)
 
     def size(self, archive_id: str) -> int:
         return int(self._head(archive_id).get("ContentLength") or 0)

@@ -28,7 +28,7 @@ def progress_line(number: int, total: int, row: Any) -> str:
 @click.option("--contact-email", help="contact e-mail of the archive jobs")
 @click.pass_context
 def batch_command(
-    ctx: click.Context, parent: str, in_process: bool, contact_email: str | None, **flags: Any
+    ctx: click.Context, /, parent: str, in_process: bool, contact_email: str | None, **flags: Any
 ) -> None:
     """Ingest each subfolder of PARENT that has a transfer.yaml and create an archive job
     for it in SciCat (the running pipeline then archives it).

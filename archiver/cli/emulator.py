@@ -109,7 +109,7 @@ def _url_action(opts: dict[str, Any]) -> Any:
 
 
 def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | None,
-          exchange: str, routing_key: str, overrides: dict[str, str]) -> Any:  # fmt: skip
+          exchange: str, routing_key: str, overrides: dict[str, Any]) -> Any:  # fmt: skip
     from archiver.emulator import Emulator
 
     return Emulator(
@@ -171,7 +171,7 @@ def _make(opts: dict[str, Any], publish_on: tuple[str, ...], amqp_url: str | Non
 @click.option("--seed-examples", default=0, type=int, metavar="N",
               help="seed N demo datasets, one OrigDatablock each; prints the pids")  # fmt: skip
 @click.pass_context
-def emulator_command(ctx: click.Context, **opts: Any) -> None:
+def emulator_command(ctx: click.Context, /, **opts: Any) -> None:
     settings = ctx.obj.settings
     amqp_url = opts["amqp_url"] or settings.broker
     if amqp_url.strip().lower() == "none":

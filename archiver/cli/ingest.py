@@ -107,7 +107,7 @@ def _size(count: float) -> str:
 @ingest_options
 @click.option("--dry-run", is_flag=True, help="print the requests as JSON lines; send nothing")
 @click.pass_obj
-def ingest_command(obj: CLIContext, path: str, dry_run: bool, **flags: Any) -> None:
+def ingest_command(obj: CLIContext, /, path: str, dry_run: bool, **flags: Any) -> None:
     """Create a raw dataset and its OrigDatablock(s) from PATH/transfer.yaml.
 
     transfer.yaml is checked first (every problem listed with its line). Files get their

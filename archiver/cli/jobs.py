@@ -134,7 +134,8 @@ def watch_command(
     they come from the workers' task events on the broker) and, when nothing changed for
     --quiet-after seconds, the status and how long it has stood. Exit code 0 only for
     finishedSuccessful (124: timeout)."""
-    from archiver.watch import WatchTimeout, watch_job
+    from archiver.errors import WatchTimeout
+    from archiver.watch import watch_job
 
     status = None
     with scicat_client(ctx.obj) as client, step_retries(ctx.obj, job_id, retries) as seen:

@@ -42,7 +42,7 @@ def _read_secret_file(path: str | None, option: str) -> str | None:
     return text
 
 
-class SettingType(click.ParamType):
+class SettingType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 on
     """A global flag's value, parsed by its setting's parser (the same checks and messages
     as for the environment variable)."""
 
@@ -128,6 +128,7 @@ class ArchiverGroup(click.Group):
 @click.pass_context
 def cli(
     ctx: click.Context,
+    /,
     scicat_password_file: str | None,
     scicat_token_file: str | None,
     **flags: Any,

@@ -173,7 +173,8 @@ def _job_runner(obj: CLIContext, client: SciCatClient, in_process: bool, timeout
         storage = get_storage(obj.settings)
         return lambda job_id: run_job(client, storage, job_id)
 
-    from archiver.watch import WatchTimeout, final_status, watch_job
+    from archiver.errors import WatchTimeout
+    from archiver.watch import final_status, watch_job
 
     def wait(job_id: str) -> str:
         try:
@@ -226,7 +227,8 @@ def selftest_command(
         owner_group = group or (who.groups[0] if who.groups else None)
         if owner_group is None:
             raise click.UsageError("the account's groups are unknown here: give --group")
-        email = getattr(client, "http", None) and client.http.account_email
+        http = getattr(client, "http", None)  # adapters have it; other clients may not
+        email = http and http.account_email
         test = SelfTest(client, _job_runner(obj, client, in_process, timeout), click.echo)
         with tempfile.TemporaryDirectory(prefix="archiver-selftest-") as temp:
             parent = Path(folder) if folder else Path(temp)

@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from archiver.emulator import admin
 from archiver.emulator.auth import TokenBook
@@ -59,7 +59,7 @@ class App:
         self.tokens = tokens
         # LoopBack's ACLs are not modelled: every account may do everything there.
         permissive = profile is None or config.flavour == "loopback"
-        self.profile = PROFILES["permissive"] if permissive else profile
+        self.profile: Profile = PROFILES["permissive"] if permissive or not profile else profile
         self._rights: dict[str, Rights] = {}
         self.faults = FaultBook()
         self.capacity = make_capacity(config.capacity)
@@ -107,7 +107,7 @@ class App:
 
     def _guard(self, call: Any) -> tuple[int, Any]:
         try:
-            return call()
+            return cast("tuple[int, Any]", call())
         except ApiError as exc:
             if self.loopback:
                 return exc.status, loopback_error(exc.status, exc.message, exc.code)

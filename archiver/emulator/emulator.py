@@ -178,7 +178,7 @@ class Emulator:
         doc = seed.job(self._app.store, job_type, pids, status, params)
         if publish:
             self._app.publish(doc, "create")
-        return doc["id"]
+        return str(doc["id"])
 
     # -- inspection -------------------------------------------------------------------------
     def job(self, job_id: str) -> dict[str, Any]:

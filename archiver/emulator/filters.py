@@ -34,7 +34,7 @@ def get_field(doc: Mapping[str, Any], dotted: str) -> Any:
 def _equal(actual: Any, expected: Any) -> bool:
     if isinstance(actual, list) and not isinstance(expected, list):
         return expected in actual
-    return actual == expected
+    return bool(actual == expected)
 
 
 def _compare(op: str, actual: Any, arg: Any) -> bool:
@@ -51,9 +51,13 @@ def _compare(op: str, actual: Any, arg: Any) -> bool:
     if actual is _MISSING or actual is None:
         return False
     try:
-        return {"gt": actual > arg, "gte": actual >= arg, "lt": actual < arg, "lte": actual <= arg}[
-            op
-        ]
+        compared = {
+            "gt": actual > arg,
+            "gte": actual >= arg,
+            "lt": actual < arg,
+            "lte": actual <= arg,
+        }
+        return bool(compared[op])
     except (KeyError, TypeError):
         raise ApiError(400, f"unsupported filter operator {op!r}") from None
 
@@ -102,13 +106,18 @@ def _sort_spec(filt: Mapping[str, Any]) -> list[tuple[str, bool]]:
 
 
 def _paging(filt: Mapping[str, Any]) -> tuple[int, int | None]:
-    limits = filt.get("limits") if isinstance(filt.get("limits"), Mapping) else {}
+    given = filt.get("limits")
+    limits: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     skip = limits.get("skip", filt.get("skip", 0)) or 0
     limit = limits.get("limit", filt.get("limit"))
     try:
         return int(skip), (int(limit) if limit not in (None, "") else None)
     except (TypeError, ValueError):
         raise ApiError(400, "limit and skip must be integers") from None
+
+
+def _sort_by(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda doc: _sort_key(get_field(doc, name))
 
 
 def apply(
@@ -123,7 +132,7 @@ def apply(
     found = [d for d in docs if matches(d, where)]
     for field, descending in reversed(_sort_spec(filt)):
         name = translate(field)
-        found.sort(key=lambda d, n=name: _sort_key(get_field(d, n)), reverse=descending)
+        found.sort(key=_sort_by(name), reverse=descending)
     skip, limit = _paging(filt)
     return found[skip : None if limit is None else skip + limit]
 

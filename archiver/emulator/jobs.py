@@ -124,7 +124,7 @@ def check_and_mark_v3(store: Store, job_type: str, pids: list[str], missing_stat
     missing = store.missing_pids(pids)
     if missing:
         raise ApiError(missing_status, f"Datasets with pid {missing} do not exist.")
-    flag, changes = {
+    table: dict[str, tuple[str, dict[str, Any]]] = {
         "archive": (
             "archivable",
             {
@@ -134,9 +134,10 @@ def check_and_mark_v3(store: Store, job_type: str, pids: list[str], missing_stat
             },
         ),
         "retrieve": ("retrievable", {"retrieveStatusMessage": "scheduledForRetrieval"}),
-    }.get(job_type, (None, {}))
-    if flag is None:
+    }
+    if job_type not in table:
         return
+    flag, changes = table[job_type]
     with store.lock:
         bad = [p for p in pids if not store.datasets[p]["datasetlifecycle"].get(flag)]
         if bad:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from archiver.emulator.protocol import ApiError
 
@@ -381,4 +381,4 @@ def _first_unpublished(rights: Rights, auth: str, datasets: list[Any]) -> str | 
     unpublished = [acl for acl in datasets if not acl[2]]
     if auth == "#datasetAccess" and not unpublished:
         return sorted(rights.groups)[0] if rights.groups else None
-    return unpublished[0][0] if unpublished else datasets[0][0]
+    return cast("str | None", unpublished[0][0] if unpublished else datasets[0][0])

@@ -73,7 +73,7 @@ class Request:
     @property
     def username(self) -> str:
         """The logged-in caller's username (``anonymous`` on open routes)."""
-        return (self.user or {}).get("username", "anonymous")
+        return str((self.user or {}).get("username", "anonymous"))
 
     @property
     def content_type(self) -> str:

@@ -12,7 +12,7 @@ from archiver.emulator.store import acl_of
 
 
 def _may_write(req: Request) -> bool:
-    return req.rights.dataset_tier != "user"
+    return bool(req.rights.dataset_tier != "user")
 
 
 def _check(app: Any, req: Request, pid: str, action: str) -> None:

@@ -22,7 +22,7 @@ def _reset_counters(version: tuple[int, int]) -> tuple[str, ...]:
 
 def _may_write(req: Request) -> bool:
     """The class-level DatasetCreate/DatasetUpdate grant (every CREATE_DATASET* tier)."""
-    return req.rights.dataset_tier != "user"
+    return bool(req.rights.dataset_tier != "user")
 
 
 def create_dataset(app: Any, req: Request) -> tuple[int, Any]:

@@ -4,20 +4,21 @@ hard-coded v3 jobs of backend-next 4.0-4.13 (``next-legacy``)."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from archiver.emulator import jobs as j
 from archiver.emulator import permissions as perm
 from archiver.emulator import validation as v
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
+from archiver.emulator.store import now_iso
 
 _DATASET_JOBS = ("archive", "retrieve")
 
 
 def _owner_group(app: Any, req: Request, entries: list[dict[str, Any]]) -> str:
     group = app.store.owner_group(entries[0]["pid"]) if entries else None
-    return group if group is not None else (req.user or {}).get("group", "")
+    return str(group if group is not None else (req.user or {}).get("group", ""))
 
 
 def _acls(app: Any, entries: list[dict[str, Any]]) -> list[Any]:
@@ -61,7 +62,7 @@ def _job_or_400(app: Any, req: Request) -> dict[str, Any]:
     doc = app.store.job(req.params["id"])
     if doc is None:
         raise ApiError(400, "Invalid job id.")
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 # -- v4 ------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def patch_v4(app: Any, req: Request) -> tuple[int, Any]:
             if "executionTime" in new:
                 doc["jobParams"]["executionTime"] = new.pop("executionTime")
             doc["jobResultObject"] = new
-        doc.update(updatedBy=req.username, updatedAt=j.now_iso())
+        doc.update(updatedBy=req.username, updatedAt=now_iso())
 
     doc = app.store.update_job(req.params["id"], mutate)
     if doc is None:
@@ -269,7 +270,7 @@ def _legacy_job(app: Any, req: Request) -> dict[str, Any]:
     doc = app.store.job(req.params["id"])
     if doc is None:
         raise ApiError(404, f"Job {req.params['id']} not found")
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 def get_legacy(app: Any, req: Request) -> tuple[int, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, cast
 
 from archiver.emulator import jobs as j
 from archiver.emulator.protocol import ApiError, Request
 from archiver.emulator.router import Route
-from archiver.emulator.store import PID_PREFIX
+from archiver.emulator.store import PID_PREFIX, now_iso
 
 _DATASET_REQUIRED = ("owner", "ownerGroup", "contactEmail", "sourceFolder", "creationTime", "type")
 _RELATIONS = ("origdatablocks", "datablocks", "attachments")
@@ -32,7 +32,7 @@ def login(app: Any, req: Request) -> tuple[int, Any]:
     token = app.tokens.login(body.get("username"), body.get("password"))
     if token is None:
         raise ApiError(401, "login failed", "LOGIN_FAILED")
-    created = j.now_iso()
+    created = now_iso()
     user_id = app.tokens.user(token.username)["id"]
     return 200, {
         "id": token.value,
@@ -175,7 +175,7 @@ def _job(app: Any, job_id: str) -> dict[str, Any]:
     doc = app.store.job(job_id)
     if doc is None:
         raise ApiError(404, f'Unknown "Job" id "{job_id}".', "MODEL_NOT_FOUND")
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 def get_job(app: Any, req: Request) -> tuple[int, Any]:

@@ -24,7 +24,7 @@ def dataset(store: Store, fields: dict[str, Any]) -> str:
         "creationLocation": "/emulator/instrument",
         **copy.deepcopy(fields),
     }
-    return store.insert_dataset(doc)["pid"]
+    return str(store.insert_dataset(doc)["pid"])
 
 
 def origdatablock(
@@ -34,7 +34,7 @@ def origdatablock(
     file_list = copy.deepcopy(list(files or [{"path": "file.dat", "size": 0, "time": now_iso()}]))
     body = {"size": sum(int(f.get("size", 0)) for f in file_list), "dataFileList": file_list}
     body.update(copy.deepcopy(fields))
-    return store.add_origdatablock(pid, body)["_id"]
+    return str(store.add_origdatablock(pid, body)["_id"])
 
 
 def job(

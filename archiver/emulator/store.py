@@ -160,7 +160,9 @@ class Store:
             doc.update(updatedBy=user, updatedAt=now_iso())
             return copy.deepcopy(doc)
 
-    def merge_lifecycle(self, pid: str, changes: dict[str, Any], user: str = "admin") -> dict:
+    def merge_lifecycle(
+        self, pid: str, changes: dict[str, Any], user: str = "admin"
+    ) -> dict[str, Any]:
         """Merge ``changes`` into the lifecycle; returns the whole lifecycle."""
         with self.lock:
             doc = self._dataset(pid)
@@ -206,7 +208,9 @@ class Store:
             doc["instrumentGroup"] = dataset["instrumentGroup"]
         return doc
 
-    def add_origdatablock(self, pid: str, body: dict[str, Any], user: str = "admin") -> dict:
+    def add_origdatablock(
+        self, pid: str, body: dict[str, Any], user: str = "admin"
+    ) -> dict[str, Any]:
         """Store an OrigDatablock; the dataset's size and numberOfFiles grow."""
         with self.lock:
             doc = self._new_block(pid, body, user)
@@ -216,7 +220,7 @@ class Store:
             dataset["numberOfFiles"] = dataset.get("numberOfFiles", 0) + len(doc["dataFileList"])
             return copy.deepcopy(doc)
 
-    def add_datablock(self, pid: str, body: dict[str, Any], user: str = "admin") -> dict:
+    def add_datablock(self, pid: str, body: dict[str, Any], user: str = "admin") -> dict[str, Any]:
         """Store a DataBlock; 409 on a duplicate archiveId (callers remap the status)."""
         with self.lock:
             if body.get("archiveId") in self._archive_ids:
@@ -253,7 +257,7 @@ class Store:
             rows = table.values() if pid is None else self._blocks_of(table, pid)
             return copy.deepcopy(list(rows))
 
-    def add_attachment(self, pid: str, body: dict[str, Any], user: str = "admin") -> dict:
+    def add_attachment(self, pid: str, body: dict[str, Any], user: str = "admin") -> dict[str, Any]:
         with self.lock:
             doc = self._new_block(pid, body, user)
             doc["aid"] = doc.pop("id")

@@ -98,6 +98,9 @@ class MessageHandler:
 class Bridge(ConsumerMixin):
     """The bridge process: ``Bridge(app, settings).run()`` until :attr:`should_stop`."""
 
+    #: Set to end :meth:`run` (kombu's ConsumerMixin reads it).
+    should_stop: bool = False
+
     def __init__(self, app: Celery, settings: Settings, connection: Connection | None = None):
         self.app = app
         self.settings = settings

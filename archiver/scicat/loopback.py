@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from archiver.scicat.adapter import TransportClient
 from archiver.scicat.base import DatasetRef, Job
@@ -82,7 +82,9 @@ class LoopBackClient(TransportClient):
 
     # -- datasets ------------------------------------------------------------------------
     def get_dataset(self, pid: str) -> dict[str, Any]:
-        return self.http.call("GET", f"{API}/Datasets/{segment(pid)}", "get dataset")
+        return cast(
+            "dict[str, Any]", self.http.call("GET", f"{API}/Datasets/{segment(pid)}", "get dataset")
+        )
 
     def find_datasets(self, where: Mapping[str, Any], limit: int = 100) -> list[dict[str, Any]]:
         query = json.dumps({"where": dict(where), "limit": limit})
@@ -98,7 +100,10 @@ class LoopBackClient(TransportClient):
         return docs if isinstance(docs, list) else []
 
     def create_dataset(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.http.call("POST", f"{API}/Datasets", "create dataset", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", f"{API}/Datasets", "create dataset", json_body=dict(body)),
+        )
 
     def delete_dataset(self, pid: str) -> None:
         self.http.call("DELETE", f"{API}/Datasets/{segment(pid)}", "delete dataset")
@@ -124,11 +129,17 @@ class LoopBackClient(TransportClient):
 
     def create_attachment(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{API}/Datasets/{segment(pid)}/attachments"
-        return self.http.call("POST", path, "create attachment", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", path, "create attachment", json_body=dict(body)),
+        )
 
     def create_origdatablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{API}/Datasets/{segment(pid)}/origdatablocks"
-        return self.http.call("POST", path, "create origdatablock", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", path, "create origdatablock", json_body=dict(body)),
+        )
 
     # -- DataBlocks ----------------------------------------------------------------------
     def list_datablocks(self, pid: str) -> list[dict[str, Any]]:
@@ -145,7 +156,10 @@ class LoopBackClient(TransportClient):
             for key in ("ownerGroup", "accessGroups"):
                 if key in dataset:
                     payload[key] = dataset[key]
-        return self.http.call("POST", f"{API}/Datablocks", "create datablock", json_body=payload)
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", f"{API}/Datablocks", "create datablock", json_body=payload),
+        )
 
     def delete_datablock(self, pid: str, datablock_id: str) -> None:
         self.http.call("DELETE", f"{API}/Datablocks/{segment(datablock_id)}", "delete datablock")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from archiver.errors import (
     AuthError,
@@ -144,7 +144,7 @@ class NextLegacyClient(TransportClient):
 
     # -- datasets ------------------------------------------------------------------------
     def get_dataset(self, pid: str) -> dict[str, Any]:
-        return self.http.call("GET", self._ds(pid), "get dataset")
+        return cast("dict[str, Any]", self.http.call("GET", self._ds(pid), "get dataset"))
 
     def find_datasets(self, where: Mapping[str, Any], limit: int = 100) -> list[dict[str, Any]]:
         query = json.dumps({"where": dict(where), "limits": {"limit": limit}})
@@ -163,7 +163,10 @@ class NextLegacyClient(TransportClient):
         return _listing(self.http.call("GET", f"{API}/datasets", "read datasets", params=params))
 
     def create_dataset(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.http.call("POST", f"{API}/datasets", "create dataset", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", f"{API}/datasets", "create dataset", json_body=dict(body)),
+        )
 
     def delete_dataset(self, pid: str) -> None:
         self.http.call("DELETE", self._ds(pid), "delete dataset")
@@ -198,11 +201,17 @@ class NextLegacyClient(TransportClient):
 
     def create_attachment(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = self._ds(pid, "/attachments")
-        return self.http.call("POST", path, "create attachment", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", path, "create attachment", json_body=dict(body)),
+        )
 
     def create_origdatablock(self, pid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = self._ds(pid, "/origdatablocks")
-        return self.http.call("POST", path, "create origdatablock", json_body=dict(body))
+        return cast(
+            "dict[str, Any]",
+            self.http.call("POST", path, "create origdatablock", json_body=dict(body)),
+        )
 
     # -- DataBlocks ----------------------------------------------------------------------
     def list_datablocks(self, pid: str) -> list[dict[str, Any]]:
@@ -218,8 +227,11 @@ class NextLegacyClient(TransportClient):
         """
         payload = {k: v for k, v in body.items() if k != "datasetId"}
         try:
-            return self.http.call(
-                "POST", self._ds(pid, "/datablocks"), "create datablock", json_body=payload
+            return cast(
+                "dict[str, Any]",
+                self.http.call(
+                    "POST", self._ds(pid, "/datablocks"), "create datablock", json_body=payload
+                ),
             )
         except TransientSciCatError as exc:
             if exc.status != 500 or not self._has_archive_id(pid, payload.get("archiveId")):

@@ -6,6 +6,8 @@ only sees the :class:`~archiver.storage.base.Storage` interface.
 
 from __future__ import annotations
 
+from typing import cast
+
 from archiver.errors import ConfigError
 from archiver.settings import Settings
 from archiver.storage.base import ArchivedBlock, RetrievedBlock, Storage
@@ -28,7 +30,7 @@ def get_storage(settings: Settings) -> Storage:
         raise ConfigError(f"ARCHIVER_STORAGE {settings.storage!r} is not a known backend")
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(settings)
+    return cast("Storage", cls(settings))
 
 
 __all__ = ["ArchivedBlock", "RetrievedBlock", "Storage", "get_storage", "BACKENDS"]

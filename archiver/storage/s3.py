@@ -32,7 +32,7 @@ import os
 import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from archiver.errors import ConfigError, PermanentStorageError, TransientStorageError
 from archiver.settings import Settings
@@ -120,7 +120,10 @@ class S3Storage(Storage):
     def head(self, key: str) -> dict[str, Any] | None:
         """The object's metadata (with its checksum), or ``None`` when it does not exist."""
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            return cast(
+                "dict[str, Any] | None",
+                self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"),
+            )
         except s3_failures() as exc:
             if is_missing(exc):
                 return None

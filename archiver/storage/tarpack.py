@@ -23,7 +23,7 @@ import stat
 import tarfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -92,7 +92,8 @@ class _Hasher:
     """Feeds chunks to a hash in a helper thread, one chunk ahead of the caller."""
 
     def __init__(self, pool: ThreadPoolExecutor, alg: str) -> None:
-        self.pool, self.hash, self.pending = pool, hashlib.new(alg), None
+        self.pool, self.hash = pool, hashlib.new(alg)
+        self.pending: Future[None] | None = None
 
     def update(self, chunk: bytes) -> None:
         if self.pending is not None:
@@ -260,7 +261,7 @@ def read_tar(
                 out = sink(info) if sink else None
                 try:
                     data.seek(info.offset_data)
-                    if _copy(data, out, info.size, hasher) != info.size:  # type: ignore[arg-type]
+                    if _copy(data, out, info.size, hasher) != info.size:
                         raise tarfile.ReadError(f"{info.name}: unexpected end of data")
                 finally:
                     if out is not None:
