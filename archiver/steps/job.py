@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.errors import NotFoundError, PermanentSciCatError, SciCatError
+from archiver.errors import ChainStop, NotFoundError, PermanentSciCatError, SciCatError
 from archiver.plan import JobContext
 from archiver.scicat.base import FINISHED_FAILED, SciCatClient
 from archiver.steps import archive, claim, reset, retrieve
-from archiver.steps.claim import RESUMES_KEY, RUN_KEY, VERBS, ChainStop, owner_run, resumes
+from archiver.steps.claim import RESUMES_KEY, RUN_KEY, VERBS, owner_run, resumes
 from archiver.steps.cleanup import refusal
 from archiver.steps.datasets import find_dataset
 from archiver.steps.facts import Facts, settled

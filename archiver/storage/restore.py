@@ -34,14 +34,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from archiver.errors import PermanentStorageError
+from archiver.errors import PermanentStorageError, UnsafeMember
 from archiver.storage import work
 from archiver.storage.base import RetrievedBlock
 from archiver.storage.folders import (
     NEW_FILE,
     Folders,
     Target,
-    UnsafeMember,
     open_target,
     part_name,
     remove_escaping_links,
