@@ -117,7 +117,7 @@ class StepTask(Task):
             self.retry(
                 exc=exc,
                 countdown=verdict.delay,
-                argsrepr=self.request.argsrepr,
+                argsrepr=getattr(self.request, "argsrepr", None),  # absent in eager apply()
                 headers=headers,
             )
         except BaseException as retry:  # Celery's Retry, or the publish failing
