@@ -98,10 +98,14 @@ def test_unusable_bodies_raise_message_error_with_a_reason(raw, reason):
         parse_job_message(raw)
 
 
+#: Any JSON value, bounded (short texts, few leaves): large values only cost time, the
+#: parser's checks are about types and keys.
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children),
-    max_leaves=20,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
 )
 
 
