@@ -49,7 +49,9 @@ def long_step(
         again = task.signature(
             (payload,), {"facts": kept}, immutable=True, **step_options(task.name, payload)
         )
-        raise task.replace(again) from None
+        # In a worker this raises Ignore (the new run is queued); under eager apply() it runs
+        # the new run right here and returns.
+        task.replace(again)
 
 
 @app.task(bind=True, base=StepTask, name="archiver.archive.datasets_started")
