@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 import kombu
 import pytest
 
+#: The shared helpers' fixtures (``pipeline_factory``), for every test.
+pytest_plugins = ["support.pipeline"]
+
 BROKER_URL = os.environ.get("ARCHIVER_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
 
 

@@ -1,6 +1,6 @@
 """Fixtures and checks of the fault-injection suite (marker ``faults``).
 
-The pipeline fixtures of ``tests/pipeline`` are reused (emulator → RabbitMQ → bridge →
+The pipeline fixtures of ``tests/support`` are used (emulator → RabbitMQ → bridge →
 worker); :func:`check_all` is the verdict every scenario ends with: every job finished,
 no DataBlock duplicated, no dataset left ``started``, nothing lost.
 """
@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from pipeline.conftest import Pipeline, pipeline_factory, wait_until  # noqa: F401
+from support.pipeline import Pipeline, wait_until  # noqa: F401 - wait_until: re-exported
 
 
 def seed_many(pipe: Pipeline, count: int) -> list[str]:

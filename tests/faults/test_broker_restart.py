@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from kombu import Connection
-from pipeline.helpers import worker_process
+from support.helpers import worker_process
 
 import celeryconfig
 from archiver.settings import Settings

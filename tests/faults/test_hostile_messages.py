@@ -11,7 +11,7 @@ import kombu
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pipeline.helpers import publish_raw
+from support.helpers import publish_raw
 
 from archiver.errors import MessageError
 from archiver.intake.handler import REASON_HEADER

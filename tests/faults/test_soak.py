@@ -8,7 +8,7 @@ import random
 from collections import Counter
 
 import pytest
-from pipeline.helpers import publish_raw
+from support.helpers import publish_raw
 
 from .conftest import check_all, seed_many, submit_many, wait_all, wait_until
 

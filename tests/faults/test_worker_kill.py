@@ -7,7 +7,7 @@ import random
 import time
 
 import pytest
-from pipeline.helpers import kill_group, worker_process
+from support.helpers import kill_group, worker_process
 
 from .conftest import check_all, seed_many, submit_many, unfinished, wait_all, wait_until
 

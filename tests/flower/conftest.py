@@ -1,3 +1,2 @@
-"""Fixtures of the Flower tests: the whole pipeline (shared with tests/pipeline)."""
-
-from pipeline.conftest import pipeline_factory  # noqa: F401 - re-exported fixture
+"""Fixtures of the Flower tests: the whole pipeline is ``pipeline_factory`` of
+:mod:`support.pipeline`, registered for every test."""

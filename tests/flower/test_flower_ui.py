@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 import requests
-from pipeline.conftest import wait_until
-from pipeline.helpers import seed, submit
+from support.helpers import seed, submit
+from support.pipeline import wait_until
 
 from archiver.flower_names import TASKS_COLUMNS
 from archiver.plan import STEPS

@@ -1,6 +1,6 @@
 """Fixtures of the storage tests: a dataset folder with every awkward kind of file, roots.
 
-The full-pipeline fixture ``pipeline_factory`` is the one of ``tests/pipeline``.
+The full-pipeline fixture ``pipeline_factory`` is the one of :mod:`support.pipeline`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from pipeline.conftest import pipeline_factory  # noqa: F401 - re-exported fixture
 
 from archiver.settings import Settings
 from storage.s3_server import moto_server, s3_env, s3_settings  # noqa: F401 - S3 fixtures

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from pipeline.conftest import wait_until
-from pipeline.helpers import kill_group, worker_process
+from support.helpers import kill_group, worker_process
+from support.pipeline import wait_until
 
 from archiver.scicat import DatasetRef, connect
 from archiver.storage import progress

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from kombu.exceptions import OperationalError
-from pipeline.conftest import wait_until
-from pipeline.helpers import kill_group, worker_process
+from support.helpers import kill_group, worker_process
+from support.pipeline import wait_until
 
 from archiver import app
 from archiver.scicat import DatasetRef, connect
