@@ -32,6 +32,8 @@ def configure(settings: Settings | None) -> None:
 
 
 def settings() -> Settings:
+    """This process's settings: those given to :func:`configure`, else the environment's
+    (read once)."""
     global _settings
     with _lock:
         if _settings is None:
@@ -52,8 +54,10 @@ def client(api: str = "") -> SciCatClient:
 
 
 def storage() -> Storage:
+    """The storage backend of this process, built from the same settings as the clients."""
+    current = settings()
     with _lock:
         found = _storage.get(os.getpid())
         if found is None:
-            found = _storage[os.getpid()] = get_storage(_settings or load_settings())
+            found = _storage[os.getpid()] = get_storage(current)
         return found

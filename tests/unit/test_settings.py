@@ -171,3 +171,18 @@ def test_config_keeps_the_parts_of_a_url_an_operator_needs():
     output = CliRunner().invoke(cli, ["config"], env=env).output
     assert "ARCHIVER_BROKER_URL=amqp://archiver:***@rabbit:5672/vh" in output
     assert "ARCHIVER_RESULT_BACKEND=redis://:***@redis:6379/0" in output
+
+
+def test_the_runtime_builds_its_storage_from_its_own_settings_once(monkeypatch):
+    """Storage built before anything else read the environment on its own, so the
+    clients (built later) could follow other settings than the storage."""
+    from archiver import runtime
+
+    runtime.configure(None)
+    monkeypatch.setenv("ARCHIVER_BLOCK_MAX_FILES", "7")
+    try:
+        storage = runtime.storage()
+        monkeypatch.setenv("ARCHIVER_BLOCK_MAX_FILES", "9")  # read once: no effect now
+        assert storage.max_files == runtime.settings().block_max_files == 7
+    finally:
+        runtime.configure(None)
