@@ -112,6 +112,14 @@ TABLE: tuple[Setting, ...] = (
         _parse_float,
     ),
     Setting(
+        "scicat_job_join",
+        "ARCHIVER_SCICAT_JOB_JOIN",
+        "read a v4 job with its datasets in one request (include datasetDetails): one call "
+        "fewer per step, but slower than two reads on a real v5.2.1 (docs/performance.md)",
+        False,
+        _parse_bool,
+    ),
+    Setting(
         "broker_url",
         "ARCHIVER_BROKER_URL",
         "RabbitMQ host name or amqp:// URL",
@@ -475,6 +483,7 @@ class Settings:
     scicat_token: str | None = field(default=None, repr=False)
     scicat_api: str = "auto"
     scicat_timeout: float = 30.0
+    scicat_job_join: bool = False
     broker_url: str = "127.0.0.1"
     broker_user: str = "guest"
     broker_password: str = field(default="guest", repr=False)

@@ -23,6 +23,9 @@ _DROPPED = frozenset({"host", "connection", "content-length", "transfer-encoding
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: headers and body go out in separate writes: with Nagle's algorithm and the client's
+    #: delayed ACK each keep-alive answer would stall ~40 ms
+    disable_nagle_algorithm = True
     server: _Server
 
     def _forward(self) -> None:

@@ -37,7 +37,12 @@ def archive_job(call: Call, job_id: str, pids: Sequence[str]) -> None:
 def _archive_dataset(call: Call, pid: str) -> int:
     ds = f"/api/v3/datasets/{urllib.parse.quote(pid, safe='')}"
     blocks = call("GET", f"{ds}/origdatablocks", None)
-    files = [f for block in blocks for f in block["dataFileList"]]
+    # a real backend gives each listed file an _id and id, and refuses them in a DataBlock
+    files = [
+        {k: v for k, v in f.items() if k not in ("_id", "id")}
+        for block in blocks
+        for f in block["dataFileList"]
+    ]
     call("PATCH", f"{ds}/datasetlifecycle", {"archivable": False, "retrievable": False,
                                              "archiveStatusMessage": "started"})  # fmt: skip
     size = sum(int(f["size"]) for f in files)

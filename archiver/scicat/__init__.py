@@ -63,7 +63,10 @@ def connect(settings: Settings, default_email: str | None = None) -> SciCatClien
         token=settings.scicat_token,
     )
     email = default_email or getattr(settings, "scicat_contact_email", None)
-    return kind(transport, email) if email else kind(transport)
+    client = kind(transport, email) if email else kind(transport)
+    if isinstance(client, NextClient):
+        client.job_details = settings.scicat_job_join
+    return client
 
 
 _ADAPTERS: dict[str, tuple[Callable[..., HttpTransport], type[LoopBackClient | NextLegacyClient]]]

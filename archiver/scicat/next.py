@@ -37,7 +37,10 @@ class NextClient(NextLegacyClient):
         super().__init__(transport, default_email)
         #: ``False`` once the server showed it has no ``/datasetlifecycle`` route.
         self.lifecycle_route: bool = True
-        #: ``False`` once the server showed it cannot join a job with its dataset details.
+        #: Read a job with its dataset details in one request (``ARCHIVER_SCICAT_JOB_JOIN``;
+        #: :func:`archiver.scicat.connect` sets it); ``False`` once the server showed it
+        #: cannot. Off by default: on a real v5.2.1 the join took 332 ms where the job and
+        #: the datasets apart took 21 ms + 14-99 ms.
         self.job_details: bool = True
 
     # -- jobs ----------------------------------------------------------------------------
