@@ -20,6 +20,7 @@ Every one derives from :class:`ArchiverError`::
     ├── ContinueLater               a step used up its time budget: run it again (control flow)
     ├── ChainStop                   the job is finished or another run owns it: stop quietly
     ├── WatchTimeout                ``archiver job watch``: the job did not finish in time
+    ├── AuditFindings               the periodic audit found missing, damaged or orphaned data
     ├── IngestError                 ``archiver ingest`` failed (``pid``: what was left behind)
     ├── TransferError               ``transfer.yaml`` is invalid (``problems``, by line)
     └── StageFailed                 ``archiver selftest``: a stage saw something unexpected
@@ -178,6 +179,10 @@ class ContinueLater(ArchiverError):
 
 class ChainStop(ArchiverError):
     """Stop the chain quietly: the job is finished or another run owns it."""
+
+
+class AuditFindings(ArchiverError):
+    """The periodic audit found missing, damaged, orphaned or unknown DataBlocks."""
 
 
 class WatchTimeout(ArchiverError):

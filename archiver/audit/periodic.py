@@ -17,15 +17,11 @@ from typing import Any
 
 from archiver.audit.readers import readers_for
 from archiver.audit.run import Audit, Selection, kinds
-from archiver.errors import ArchiverError
+from archiver.errors import AuditFindings
 from archiver.scicat.base import SciCatClient
 from archiver.storage.base import Storage
 
 logger = logging.getLogger("archiver.audit")
-
-
-class AuditFindings(ArchiverError):
-    """The periodic audit found missing, damaged, orphaned or unknown DataBlocks."""
 
 
 def run_periodic(
